@@ -1,0 +1,28 @@
+"""The data model (SQLAlchemy 2 typed ORM). Imports SQLAlchemy only: no Flask here.
+
+Times are stored in UTC (``UTCDateTime`` makes SQLite give them back timezone-aware, as
+PostgreSQL does), codes are the stable identifiers of ``hotline.taxonomy``.
+"""
+
+from hotline.models.base import Base, UTCDateTime, utcnow
+from hotline.models.directory import Agency, Jurisdiction
+from hotline.models.ops import AuditEvent, Heartbeat
+from hotline.models.report import Assignment, Report, TriageDecision
+from hotline.models.notification import Notification
+from hotline.models.user import ApiToken, User
+
+__all__ = [
+    "Agency",
+    "ApiToken",
+    "Assignment",
+    "AuditEvent",
+    "Base",
+    "Heartbeat",
+    "Jurisdiction",
+    "Notification",
+    "Report",
+    "TriageDecision",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,124 @@
+"""A report (one child-protection concern), its triage decisions and its assignments to agencies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.models.base import Base, utcnow
+from hotline.models.directory import Agency
+
+
+class Report(Base):
+    """The intake fields of INTAKE_SCHEMA v1, the current triage outcome and the life-cycle state.
+
+    ``status`` moves only through ``hotline.lifecycle``. ``triage_enqueued_at`` records when the
+    triage job was last handed to the queue, so the sweeper can tell lost work from work in flight.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_status_urgency", "status", "urgency_rank", "acknowledge_due_at"),
+        Index("ix_reports_received_at", "received_at"),
+        UniqueConstraint("channel", "external_id", name="uq_reports_channel_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(24), default="received")
+    channel: Mapped[str] = mapped_column(String(24))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    status_code_hash: Mapped[str] = mapped_column(String(200))
+
+    narrative: Mapped[str] = mapped_column(Text)
+    reporter_role: Mapped[str | None] = mapped_column(String(32))
+    reporter_institution: Mapped[str | None] = mapped_column(String(200))
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    reporter_anonymous: Mapped[bool] = mapped_column(default=False)
+    child_name: Mapped[str | None] = mapped_column(String(100))
+    child_age: Mapped[int | None]
+    child_age_range: Mapped[str | None] = mapped_column(String(8))
+    child_sex: Mapped[str | None] = mapped_column(String(8))
+    child_school: Mapped[str | None] = mapped_column(String(200))
+    child_location_now: Mapped[str | None] = mapped_column(String(16))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    screening: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    perpetrator_relationship: Mapped[str | None] = mapped_column(String(24))
+    intake: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the object as received
+
+    urgency: Mapped[str | None] = mapped_column(String(8))
+    urgency_rank: Mapped[int | None]  # 3 red … 0 blue, for ordering queues in SQL
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    mandatory_report_codes: Mapped[list[str]] = mapped_column(default=list)
+    triaged_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    acknowledge_due_at: Mapped[datetime | None]
+    feedback_due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    triage_enqueued_at: Mapped[datetime | None]
+    triage_attempts: Mapped[int] = mapped_column(default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+
+    decisions: Mapped[list[TriageDecision]] = relationship(
+        back_populates="report", order_by="TriageDecision.id"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="report", order_by="Assignment.id")
+
+
+class TriageDecision(Base):
+    """One classification of a report: the engine's, or an operator's override. Never edited."""
+
+    __tablename__ = "triage_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # engine, override
+    urgency: Mapped[str] = mapped_column(String(8))
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    mandatory_report_codes: Mapped[list[str]] = mapped_column(default=list)
+    lead_agency_type: Mapped[str] = mapped_column(String(32))
+    assisting_agency_types: Mapped[list[str]] = mapped_column(default=list)
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(default=list)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="decisions")
+
+
+class Assignment(Base):
+    """A report dispatched to one agency, as lead (主办) or assisting (协办), with its deadlines."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("report_id", "agency_id", name="uq_assignments_report_agency"),
+        Index("ix_assignments_agency_status", "agency_id", "status"),
+        Index("ix_assignments_ack_due", "status", "acknowledge_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    agency_type: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(24), default="notified")
+    routing_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledge_due_at: Mapped[datetime]
+    feedback_due_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    feedback_at: Mapped[datetime | None]
+    feedback_outcome: Mapped[str | None] = mapped_column(String(32))
+    feedback_note: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship(back_populates="assignments")
+    agency: Mapped[Agency] = relationship()

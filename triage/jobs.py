@@ -1,0 +1,91 @@
+"""The triage job: classify one received report, route it and dispatch it, in one commit.
+
+Takes a report id, claims the report with a conditional update (so a duplicate or retried job
+does nothing) and commits the decision, the assignments and the outbox rows together; the
+delivery jobs are enqueued only after that commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from hotline import operations
+from hotline.audit import Actor
+from hotline.db import get_db
+from hotline.models import Report
+from hotline.queue import app_job
+from intake_forms.schema import parse_intake
+from triage.deadlines import due_at
+from triage.engine import TriageResult, classify
+from triage.policy import Policy, default_policy
+from triage.routing import route
+
+log = logging.getLogger(__name__)
+ACTOR = Actor.system("triage-worker")
+
+
+def to_classification(result: TriageResult) -> operations.Classification:
+    return operations.Classification(
+        urgency=result.urgency,
+        categories=[str(c) for c in result.categories],
+        mandatory_report_codes=[str(c) for c in result.mandatory_report_codes],
+        lead_agency_type=str(result.lead_agency_type),
+        assisting_agency_types=[str(t) for t in result.assisting_agency_types],
+        reasons=[{"rule": r.rule, "evidence": r.evidence} for r in result.reasons],
+        policy_version=result.policy_version,
+    )
+
+
+def active_policy() -> Policy:
+    """The policy triage uses now."""
+    return default_policy()
+
+
+@app_job
+def triage_report(report_id: int) -> str:
+    """Classify, route and dispatch one report; returns what happened (for logs)."""
+    database = get_db()
+    config = current_app.config
+    with database.session() as session:
+        report = operations.claim_for_triage(session, report_id)
+        if report is None:
+            return "already triaged or gone"
+        policy = active_policy()
+        result = classify(parse_intake(report.intake), policy)
+        classification = to_classification(result)
+        operations.apply_triage(session, report, classification, ACTOR)
+        dispatch_report(session, report, classification, policy)
+        session.commit()
+        log.info("triaged %s as %s", report.reference, result.urgency)
+        return str(result.urgency)
+
+
+def dispatch_report(session, report: Report, classification: operations.Classification, policy: Policy) -> None:
+    """Route a triaged report to agencies and dispatch it, with deadlines on its level's clock."""
+    config = current_app.config
+    tz = ZoneInfo(config["TIMEZONE"])
+    level = policy.levels[classification.urgency]
+    start = report.triaged_at or report.received_at
+
+    def deadline(d) -> object:
+        return due_at(start, d.amount, d.unit, policy.holidays, policy.makeup_workdays, tz)
+
+    routed = route(
+        session,
+        classification.lead_agency_type,
+        classification.assisting_agency_types,
+        report.jurisdiction_code,
+        config["HOME_JURISDICTION"],
+    )
+    plan = [operations.PlannedAssignment(r.agency, r.role, r.note) for r in routed]
+    operations.dispatch(
+        session,
+        report,
+        plan,
+        ACTOR,
+        acknowledge_due_at=deadline(level.acknowledge_within),
+        feedback_due_at=deadline(level.feedback_within),
+    )

@@ -1,0 +1,95 @@
+"""The sweeper: finds work the queue lost and hands it back, and beats a heartbeat.
+
+The database is the source of truth: a report still ``received``, or a notification still
+``pending`` and due, whose job was enqueued more than ``STALE_AFTER`` seconds ago (or never,
+because Redis was down) is enqueued again. Jobs are idempotent, so a spurious re-enqueue is
+harmless. A notification stuck in ``sending`` (its worker died mid-send) is returned to
+``pending`` for the console channel, where resending is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import or_, select, update
+
+from hotline.db import get_db
+from hotline.models import Heartbeat, Notification, Report, utcnow
+from hotline.queue import get_queue
+from hotline.taxonomy import NotificationStatus, ReportStatus
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    reports_requeued: int = 0
+    notifications_requeued: int = 0
+    notifications_unstuck: int = 0
+
+
+def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
+    """One pass: re-enqueue lost triage and delivery work, then record a heartbeat."""
+    database = get_db(app)
+    job_queue = get_queue(app)
+    stale = timedelta(seconds=app.config["STALE_AFTER"])
+    result = SweepResult()
+    now = utcnow()
+    with database.session() as session:
+        unstuck = session.execute(
+            update(Notification)
+            .where(
+                Notification.status == NotificationStatus.SENDING,
+                Notification.provider == "console",
+                Notification.claimed_at < now - 5 * stale,
+            )
+            .values(status=NotificationStatus.PENDING, enqueued_at=None)
+        )
+        result.notifications_unstuck = unstuck.rowcount or 0
+        report_ids = session.scalars(
+            select(Report.id)
+            .where(
+                Report.status == ReportStatus.RECEIVED,
+                or_(Report.triage_enqueued_at.is_(None), Report.triage_enqueued_at < now - stale),
+            )
+            .order_by(Report.id)
+            .limit(BATCH)
+        ).all()
+        notification_ids = session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                Notification.next_attempt_at <= now,
+                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < now - stale),
+            )
+            .order_by(Notification.next_attempt_at)
+            .limit(BATCH)
+        ).all()
+        if report_ids:
+            session.execute(update(Report).where(Report.id.in_(report_ids)).values(triage_enqueued_at=now))
+        if notification_ids:
+            session.execute(
+                update(Notification).where(Notification.id.in_(notification_ids)).values(enqueued_at=now)
+            )
+        _beat(session, process_name, "sweeper")
+        session.commit()
+    for report_id in report_ids:
+        result.reports_requeued += job_queue.enqueue("triage", "triage.jobs.triage_report", report_id)
+    for notification_id in notification_ids:
+        result.notifications_requeued += job_queue.enqueue("notify", "notifications.jobs.deliver", notification_id)
+    if report_ids or notification_ids or result.notifications_unstuck:
+        log.warning("sweep: %s", result)
+    return result
+
+
+def _beat(session, name: str, kind: str) -> None:
+    heartbeat = session.get(Heartbeat, name)
+    if heartbeat is None:
+        session.add(Heartbeat(name=name, kind=kind, seen_at=utcnow()))
+    else:
+        heartbeat.seen_at = utcnow()

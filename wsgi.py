@@ -1,0 +1,5 @@
+"""The WSGI entry point for gunicorn: ``gunicorn wsgi:app``. The only import-time app."""
+
+from hotline import create_app
+
+app = create_app()
