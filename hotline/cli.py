@@ -219,3 +219,7 @@ def triage_classify(path: str) -> None:
     from triage.batch import main as classify_main
 
     sys.exit(classify_main(path, sys.stdout))
+
+
+if __name__ == "__main__":
+    main()

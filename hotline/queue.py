@@ -92,8 +92,12 @@ class _ThreadWorker(SimpleWorker):
 
 
 def init_app(app: Flask) -> JobQueue:
+    from hotline.db import get_db
+
     job_queue = JobQueue(app.config["REDIS_URL"])
     app.extensions["hotline.queue"] = job_queue
+    # Every session of this app knows its queue, so operations need no Flask context to enqueue.
+    get_db(app).session_factory.configure(info={"job_queue": job_queue})
     return job_queue
 
 
@@ -107,7 +111,7 @@ def enqueue_after_commit(session: Session, queue_name: str, func_path: str, *arg
     pending.append((queue_name, func_path, args))
     if not session.info.get("after_commit_hooked"):
         session.info["after_commit_hooked"] = True
-        job_queue = get_queue()
+        job_queue: JobQueue = session.info["job_queue"]
         event.listen(session, "after_commit", functools.partial(_flush_jobs, job_queue))
         event.listen(session, "after_rollback", _forget_jobs)
 
