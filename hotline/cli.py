@@ -66,7 +66,9 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"演示账户见 / demo logins: {os.path.join(app.instance_path, 'demo-logins.txt')}")
     if app.config["EMBEDDED_WORKER"] and not app.config["REDIS_URL"]:
         start_embedded_runner(app)
-    click.echo(f"\n热线已启动 / hotline running: http://{host}:{port}/  (report form: /report, console: /console)\n")
+    click.echo(
+        f"\n热线已启动 / hotline running: http://{host}:{port}/  (report form: /report, console: /console)\n"
+    )
     app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
 
 
@@ -145,7 +147,12 @@ def seed() -> None:
 @click.option("--jurisdiction", default=None, help="Division code a supervisor oversees.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(
-    username: str, role: str, display_name: str | None, agency_id: int | None, jurisdiction: str | None, password_stdin: bool
+    username: str,
+    role: str,
+    display_name: str | None,
+    agency_id: int | None,
+    jurisdiction: str | None,
+    password_stdin: bool,
 ) -> None:
     """Create a staff account (the password is asked for, never taken as an argument)."""
     from hotline.db import get_db
@@ -201,7 +208,11 @@ def token_create(name: str, scopes: tuple[str, ...]) -> None:
     app = _app()
     with get_db(app).session() as session:
         session.add(
-            ApiToken(name=name, token_hash=hash_token(value), scopes=" ".join(scopes or ("reports:read", "reports:write")))
+            ApiToken(
+                name=name,
+                token_hash=hash_token(value),
+                scopes=" ".join(scopes or ("reports:read", "reports:write")),
+            )
         )
         session.commit()
     click.echo(value)

@@ -23,24 +23,77 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SECRET_KEY", None, "Signs sessions, CSRF tokens and agency links. Embedded: generated once into the instance folder."),
-    Setting("DATABASE_URL", None, "SQLAlchemy URL. Embedded: sqlite:///<instance>/hotline.db. Real: postgresql+psycopg://user:pass@host/db."),
-    Setting("REDIS_URL", "", "Redis for the rq queues. Empty: an in-process Redis stand-in (fakeredis) with a worker thread."),
-    Setting("EMBEDDED_WORKER", True, "Run the rq worker and the sweeper in a background thread of the web process (embedded mode only).", bool),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions, CSRF tokens and agency links. Embedded: generated once into the instance folder.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL. Embedded: sqlite:///<instance>/hotline.db. Real: postgresql+psycopg://user:pass@host/db.",
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        "Redis for the rq queues. Empty: an in-process Redis stand-in (fakeredis) with a worker thread.",
+    ),
+    Setting(
+        "EMBEDDED_WORKER",
+        True,
+        "Run the rq worker and the sweeper in a background thread of the web process (embedded mode only).",
+        bool,
+    ),
     Setting("SMS_PROVIDER", "console", "console (messages stored and shown at /console/outbox) or twilio."),
     Setting("HOST", "127.0.0.1", "Address `hotline serve` listens on."),
     Setting("PORT", 5000, "Port `hotline serve` listens on.", int),
-    Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in links sent to reporters and agencies."),
-    Setting("TIMEZONE", "Asia/Shanghai", "Time zone of screens and working-day clocks (the database stores UTC)."),
-    Setting("HOME_JURISDICTION", "330102", "Division code of the hotline's own area: reports with no usable location are routed there."),
+    Setting(
+        "BASE_URL", "http://127.0.0.1:5000", "Public address used in links sent to reporters and agencies."
+    ),
+    Setting(
+        "TIMEZONE", "Asia/Shanghai", "Time zone of screens and working-day clocks (the database stores UTC)."
+    ),
+    Setting(
+        "HOME_JURISDICTION",
+        "330102",
+        "Division code of the hotline's own area: reports with no usable location are routed there.",
+    ),
     Setting("SWEEP_INTERVAL", 30, "Seconds between sweeps (re-enqueue lost work, escalate).", int),
-    Setting("STALE_AFTER", 60, "Seconds after which enqueued work not yet done is enqueued again by the sweeper.", int),
-    Setting("SECURE_COOKIES", True, "Send session cookies only over HTTPS. `hotline serve` on loopback turns it off.", bool),
-    Setting("LOGIN_RATE_LIMIT", "10 per minute", "Login attempts allowed per client address (Flask-Limiter syntax)."),
-    Setting("LOGIN_LOCKOUT_FAILURES", 5, "Failed passwords in a row that lock an account for LOGIN_LOCKOUT_MINUTES.", int),
+    Setting(
+        "STALE_AFTER",
+        60,
+        "Seconds after which enqueued work not yet done is enqueued again by the sweeper.",
+        int,
+    ),
+    Setting(
+        "SECURE_COOKIES",
+        True,
+        "Send session cookies only over HTTPS. `hotline serve` on loopback turns it off.",
+        bool,
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        "Login attempts allowed per client address (Flask-Limiter syntax).",
+    ),
+    Setting(
+        "LOGIN_LOCKOUT_FAILURES",
+        5,
+        "Failed passwords in a row that lock an account for LOGIN_LOCKOUT_MINUTES.",
+        int,
+    ),
     Setting("LOGIN_LOCKOUT_MINUTES", 15, "How long an account stays locked after too many failures.", int),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Where login throttling counts attempts (redis://… when several web processes run)."),
-    Setting("DEMO_SEED", True, "`hotline serve` seeds the demo area, agencies and accounts into an empty database.", bool),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where login throttling counts attempts (redis://… when several web processes run).",
+    ),
+    Setting(
+        "DEMO_SEED",
+        True,
+        "`hotline serve` seeds the demo area, agencies and accounts into an empty database.",
+        bool,
+    ),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
 )
 

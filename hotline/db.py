@@ -35,7 +35,6 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         os.register_at_fork(after_in_child=self._forget_inherited_connections)
 
@@ -58,23 +57,16 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # Let SQLAlchemy, not pysqlite, open transactions, so BEGIN IMMEDIATE below takes effect.
-    dbapi_connection.isolation_level = None
+    # pysqlite's own transaction handling is kept on purpose: it begins a transaction only at the
+    # first INSERT/UPDATE/DELETE, so a transaction takes the write lock (waiting for it) before it
+    # reads anything, and plain reads hold no lock at all. With WAL this means the web thread and
+    # the worker thread never deadlock on a read lock upgraded to a write lock.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    except Exception:  # noqa: BLE001 - in-memory databases cannot use WAL; harmless
-        pass
+    cursor.execute("PRAGMA journal_mode=WAL")  # in-memory databases answer "memory": harmless
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _sqlite_begin_immediate(connection) -> None:
-    # Take the write lock at the start of each transaction: two threads that read then write
-    # would otherwise deadlock on lock upgrade instead of waiting for each other.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> Database:

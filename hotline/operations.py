@@ -133,7 +133,9 @@ def submit_report(
 
 def record_view(session: Session, report: Report, actor: Actor, what: str = "details") -> None:
     """Audit that someone looked at a report's details (every view is recorded)."""
-    audit.record(session, actor, f"report.viewed.{what}", report=report, subject_type="report", subject_id=report.id)
+    audit.record(
+        session, actor, f"report.viewed.{what}", report=report, subject_type="report", subject_id=report.id
+    )
 
 
 def claim_for_triage(session: Session, report_id: int) -> Report | None:
@@ -231,7 +233,9 @@ def dispatch(
     narrative details (TRIAGE_POLICY §7).
     """
     now = utcnow()
-    existing = {a.agency_id: a for a in session.scalars(select(Assignment).where(Assignment.report_id == report.id))}
+    existing = {
+        a.agency_id: a for a in session.scalars(select(Assignment).where(Assignment.report_id == report.id))
+    }
     created: list[Assignment] = []
     for item in plan:
         if item.agency.id in existing:
@@ -258,7 +262,12 @@ def dispatch(
             subject_type="assignment",
             subject_id=assignment.id,
             after=assignment.status,
-            details={"agency_id": item.agency.id, "agency": item.agency.name, "role": item.role, "routing": item.note},
+            details={
+                "agency_id": item.agency.id,
+                "agency": item.agency.name,
+                "role": item.role,
+                "routing": item.note,
+            },
         )
         body = messages.dispatch_sms(
             reference=report.reference or "",

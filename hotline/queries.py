@@ -34,13 +34,17 @@ def report_by_reference(session: Session, reference: str) -> Report | None:
     return session.scalar(
         select(Report)
         .where(Report.reference == reference.strip().upper())
-        .options(selectinload(Report.assignments).selectinload(Assignment.agency), selectinload(Report.decisions))
+        .options(
+            selectinload(Report.assignments).selectinload(Assignment.agency), selectinload(Report.decisions)
+        )
     )
 
 
 def timeline(session: Session, report_id: int) -> Sequence[AuditEvent]:
     return session.scalars(
-        select(AuditEvent).where(AuditEvent.report_id == report_id).order_by(AuditEvent.occurred_at, AuditEvent.id)
+        select(AuditEvent)
+        .where(AuditEvent.report_id == report_id)
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
     ).all()
 
 

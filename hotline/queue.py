@@ -79,7 +79,9 @@ class JobQueue:
         """Run every queued job in this thread until the queues are empty (embedded runner, tests)."""
         with app.app_context():
             worker = _ThreadWorker(
-                list(self.queues.values()), connection=self.connection, name=f"embedded-{os.getpid()}-{time.monotonic_ns()}"
+                list(self.queues.values()),
+                connection=self.connection,
+                name=f"embedded-{os.getpid()}-{time.monotonic_ns()}",
             )
             return worker.work(burst=True, logging_level="WARNING")
 
@@ -193,7 +195,9 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """``hotline worker``: rq's forking worker on the real Redis, inside the app context."""
     job_queue = get_queue(app)
     if job_queue.embedded:
-        raise SystemExit("HOTLINE_REDIS_URL is not set: the embedded mode runs its worker inside `hotline serve`.")
+        raise SystemExit(
+            "HOTLINE_REDIS_URL is not set: the embedded mode runs its worker inside `hotline serve`."
+        )
     with app.app_context():
         worker = Worker(list(job_queue.queues.values()), connection=job_queue.connection)
         worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"], with_scheduler=False)

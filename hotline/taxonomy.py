@@ -54,15 +54,33 @@ class MandatoryReport(StrEnum):
 
 
 MR_LABELS: dict[MandatoryReport, tuple[str, str]] = {
-    MandatoryReport.MR1: ("生殖器官或隐私部位遭受或疑似遭受非正常损伤", "Abnormal injury to genitals or private parts"),
-    MandatoryReport.MR2: ("不满十四周岁女性遭受或疑似遭受性侵害、怀孕、流产", "Girl under 14: sexual assault, pregnancy or abortion"),
-    MandatoryReport.MR3: ("十四周岁以上女性遭受或疑似遭受性侵害所致怀孕、流产", "Girl 14 or over: pregnancy or abortion caused by sexual assault"),
-    MandatoryReport.MR4: ("身体多处损伤、严重营养不良、意识不清,疑似家暴、欺凌、虐待、殴打或被麻醉", "Multiple injuries, severe malnutrition or impaired consciousness with suspected violence"),
-    MandatoryReport.MR5: ("因自杀、自残、工伤、中毒、被麻醉、殴打等非正常原因致伤残、死亡", "Disability or death from suicide, self-harm, work injury, poisoning or beating"),
+    MandatoryReport.MR1: (
+        "生殖器官或隐私部位遭受或疑似遭受非正常损伤",
+        "Abnormal injury to genitals or private parts",
+    ),
+    MandatoryReport.MR2: (
+        "不满十四周岁女性遭受或疑似遭受性侵害、怀孕、流产",
+        "Girl under 14: sexual assault, pregnancy or abortion",
+    ),
+    MandatoryReport.MR3: (
+        "十四周岁以上女性遭受或疑似遭受性侵害所致怀孕、流产",
+        "Girl 14 or over: pregnancy or abortion caused by sexual assault",
+    ),
+    MandatoryReport.MR4: (
+        "身体多处损伤、严重营养不良、意识不清,疑似家暴、欺凌、虐待、殴打或被麻醉",
+        "Multiple injuries, severe malnutrition or impaired consciousness with suspected violence",
+    ),
+    MandatoryReport.MR5: (
+        "因自杀、自残、工伤、中毒、被麻醉、殴打等非正常原因致伤残、死亡",
+        "Disability or death from suicide, self-harm, work injury, poisoning or beating",
+    ),
     MandatoryReport.MR6: ("被遗弃或长期处于无人照料状态", "Abandoned or left without care for long"),
     MandatoryReport.MR7: ("来源不明、失踪或者被拐卖、收买", "Unknown origin, missing, trafficked or bought"),
     MandatoryReport.MR8: ("被组织乞讨", "Organized into begging"),
-    MandatoryReport.MR9: ("其他严重侵害身心健康的情形或正面临不法侵害危险", "Other serious harm, or in danger of unlawful harm now"),
+    MandatoryReport.MR9: (
+        "其他严重侵害身心健康的情形或正面临不法侵害危险",
+        "Other serious harm, or in danger of unlawful harm now",
+    ),
 }
 
 
@@ -106,7 +124,10 @@ CATEGORY_LABELS: dict[Category, tuple[str, str]] = {
     Category.GUARDIANSHIP_GAP: ("监护缺失/监护不当", "Guardianship gap"),
     Category.HARDSHIP: ("困境/留守儿童生活困难", "Hardship / left-behind child"),
     Category.EDUCATION_RIGHTS: ("辍学/受教育权", "Education rights / dropout"),
-    Category.VENUE_VIOLATION: ("网吧/娱乐场所接纳未成年人, 售烟酒彩票", "Venue admitting minors / sales to minors"),
+    Category.VENUE_VIOLATION: (
+        "网吧/娱乐场所接纳未成年人, 售烟酒彩票",
+        "Venue admitting minors / sales to minors",
+    ),
     Category.LEGAL_AID: ("法律援助", "Legal aid"),
     Category.COUNSELLING: ("心理咨询", "Counselling"),
     Category.INQUIRY: ("政策咨询", "Policy inquiry"),

@@ -71,7 +71,8 @@ class ReportForm(FlaskForm):
     observed = MultiCheckboxField(_l("您观察到的情况(可多选)"), validate_choice=False)
 
     narrative = TextAreaField(
-        _l("发生了什么?(时间、地点、经过)"), validators=[DataRequired(_l("请描述发生了什么")), Length(max=20000)]
+        _l("发生了什么?(时间、地点、经过)"),
+        validators=[DataRequired(_l("请描述发生了什么")), Length(max=20000)],
     )
 
     child_name = StringField(_l("儿童姓名或称呼"), validators=[Optional(), Length(max=100)])

@@ -84,7 +84,11 @@ def deliver(notification_id: int) -> str:
             subject_id=notification.id,
             before=NotificationStatus.SENDING,
             after=notification.status,
-            details={"attempt": notification.attempts, "provider": provider, "error": notification.error_code},
+            details={
+                "attempt": notification.attempts,
+                "provider": provider,
+                "error": notification.error_code,
+            },
             report=notification.report,
         )
         session.commit()

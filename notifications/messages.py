@@ -42,12 +42,16 @@ def dispatch_sms(
     """The SMS telling an agency's on-duty number that a report was assigned to it."""
     lang = _lang(language)
     level = label(URGENCY_LABELS, urgency, lang)
-    category = label(CATEGORY_LABELS, categories[0], lang) if categories else ("待定" if lang == "zh" else "to be decided")
+    category = (
+        label(CATEGORY_LABELS, categories[0], lang)
+        if categories
+        else ("待定" if lang == "zh" else "to be decided")
+    )
     role_label = label(ASSIGNMENT_ROLE_LABELS, role, lang)
     if lang == "en":
         return (
             f"{SIGNATURE['en']}New case {reference}, {level}, {category} ({role_label}). "
-            f"Acknowledge by {_when(acknowledge_due_at)} (Beijing time): reply \"1 {reference}\". "
+            f'Acknowledge by {_when(acknowledge_due_at)} (Beijing time): reply "1 {reference}". '
             "Details in the agency portal."
         )
     return (
@@ -60,7 +64,10 @@ def dispatch_voice(reference: str, language: str) -> str:
     """What the voice call to the lead agency of a red report says."""
     spoken = " ".join(reference)
     if _lang(language) == "en":
-        return f"Child protection hotline. An emergency case, reference {spoken}, has been assigned to you. Press 1 to acknowledge."
+        return (
+            f"Child protection hotline. An emergency case, reference {spoken}, has been assigned to you. "
+            "Press 1 to acknowledge."
+        )
     return f"未成年人保护热线紧急转办。案件编号 {spoken},已转至贵单位主办,请立即处置。签收请按 1。"
 
 

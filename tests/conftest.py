@@ -91,10 +91,15 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def drain(app: Flask):
-    """Run every queued job now, in this thread, through rq (embedded queue)."""
+def drain(app: Flask, db_session: Session):
+    """Run every queued job now, in this thread, through rq (embedded queue).
+
+    The test's own session commits first: like a finished request, it must not hold SQLite's
+    write lock while the worker runs.
+    """
 
     def run() -> None:
+        db_session.commit()
         get_queue(app).drain(app)
 
     return run

@@ -63,7 +63,9 @@ def agency(session: Session, **fields: Any) -> Agency:
     return row
 
 
-def user(session: Session, role: str = UserRole.OPERATOR, password: str = "correct horse battery", **fields: Any) -> User:
+def user(
+    session: Session, role: str = UserRole.OPERATOR, password: str = "correct horse battery", **fields: Any
+) -> User:
     n = next(_numbers)
     values: dict[str, Any] = {
         "username": f"{role}{n}",

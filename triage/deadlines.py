@@ -40,7 +40,14 @@ def add_working_days(
     return datetime.combine(day, clock.replace(tzinfo=None), tzinfo=tz).astimezone(start.tzinfo)
 
 
-def due_at(start: datetime, amount: int, unit: str, holidays: Collection[date], makeup_workdays: Collection[date], tz: ZoneInfo) -> datetime:
+def due_at(
+    start: datetime,
+    amount: int,
+    unit: str,
+    holidays: Collection[date],
+    makeup_workdays: Collection[date],
+    tz: ZoneInfo,
+) -> datetime:
     """When a deadline of ``amount`` ``unit`` (minutes, hours, days, working_days) from ``start`` falls."""
     if unit == "minutes":
         return start + timedelta(minutes=amount)

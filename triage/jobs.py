@@ -8,9 +8,11 @@ delivery jobs are enqueued only after that commit.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from hotline import operations
 from hotline.audit import Actor
@@ -20,7 +22,7 @@ from hotline.queue import app_job
 from intake_forms.schema import parse_intake
 from triage.deadlines import due_at
 from triage.engine import TriageResult, classify
-from triage.policy import Policy, default_policy
+from triage.policy import Deadline, Policy, default_policy
 from triage.routing import route
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,6 @@ def active_policy() -> Policy:
 def triage_report(report_id: int) -> str:
     """Classify, route and dispatch one report; returns what happened (for logs)."""
     database = get_db()
-    config = current_app.config
     with database.session() as session:
         report = operations.claim_for_triage(session, report_id)
         if report is None:
@@ -63,14 +64,16 @@ def triage_report(report_id: int) -> str:
         return str(result.urgency)
 
 
-def dispatch_report(session, report: Report, classification: operations.Classification, policy: Policy) -> None:
+def dispatch_report(
+    session: Session, report: Report, classification: operations.Classification, policy: Policy
+) -> None:
     """Route a triaged report to agencies and dispatch it, with deadlines on its level's clock."""
     config = current_app.config
     tz = ZoneInfo(config["TIMEZONE"])
     level = policy.levels[classification.urgency]
     start = report.triaged_at or report.received_at
 
-    def deadline(d) -> object:
+    def deadline(d: Deadline) -> datetime:
         return due_at(start, d.amount, d.unit, policy.holidays, policy.makeup_workdays, tz)
 
     routed = route(

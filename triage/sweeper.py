@@ -81,7 +81,9 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
     for report_id in report_ids:
         result.reports_requeued += job_queue.enqueue("triage", "triage.jobs.triage_report", report_id)
     for notification_id in notification_ids:
-        result.notifications_requeued += job_queue.enqueue("notify", "notifications.jobs.deliver", notification_id)
+        result.notifications_requeued += job_queue.enqueue(
+            "notify", "notifications.jobs.deliver", notification_id
+        )
     if report_ids or notification_ids or result.notifications_unstuck:
         log.warning("sweep: %s", result)
     return result

@@ -6,9 +6,9 @@ PostgreSQL does), codes are the stable identifiers of ``hotline.taxonomy``.
 
 from hotline.models.base import Base, UTCDateTime, utcnow
 from hotline.models.directory import Agency, Jurisdiction
+from hotline.models.notification import Notification
 from hotline.models.ops import AuditEvent, Heartbeat
 from hotline.models.report import Assignment, Report, TriageDecision
-from hotline.models.notification import Notification
 from hotline.models.user import ApiToken, User
 
 __all__ = [

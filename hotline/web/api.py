@@ -60,7 +60,9 @@ def create_report():
     try:
         intake = parse_intake(data)
     except IntakeError as exc:
-        return _error(422, "invalid_intake", "报告内容有误 / the report has invalid fields", fields=exc.errors)
+        return _error(
+            422, "invalid_intake", "报告内容有误 / the report has invalid fields", fields=exc.errors
+        )
     db_session = request_session()
     channel = intake.channel or "api"
     if intake.id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -55,7 +55,13 @@ def login():
             user.failed_logins = 0
             user.locked_until = None
             user.last_login_at = now
-            audit.record(db_session, Actor.for_user(user, client_ip()), "user.login", subject_type="user", subject_id=user.id)
+            audit.record(
+                db_session,
+                Actor.for_user(user, client_ip()),
+                "user.login",
+                subject_type="user",
+                subject_id=user.id,
+            )
             db_session.commit()
             login_user(user)
             return redirect(url_for(HOME_BY_ROLE.get(user.role, "public.index")))
@@ -64,7 +70,11 @@ def login():
             if user.failed_logins >= current_app.config["LOGIN_LOCKOUT_FAILURES"]:
                 user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
                 audit.record(
-                    db_session, Actor("system", None, "login"), "user.locked", subject_type="user", subject_id=user.id
+                    db_session,
+                    Actor("system", None, "login"),
+                    "user.locked",
+                    subject_type="user",
+                    subject_id=user.id,
                 )
             db_session.commit()
         flash(_("用户名或密码不正确。"), "error")
@@ -76,7 +86,13 @@ def login():
 @login_required
 def logout():
     db_session = request_session()
-    audit.record(db_session, Actor.for_user(current_user, client_ip()), "user.logout", subject_type="user", subject_id=current_user.id)
+    audit.record(
+        db_session,
+        Actor.for_user(current_user, client_ip()),
+        "user.logout",
+        subject_type="user",
+        subject_id=current_user.id,
+    )
     db_session.commit()
     logout_user()
     return redirect(url_for("public.index"))

@@ -15,5 +15,7 @@ class ConsoleChannel:
     name = "console"
 
     def send(self, notification: Notification) -> SendResult:
-        log.warning("[console %s → %s] %s", notification.channel.upper(), notification.recipient, notification.body)
+        log.warning(
+            "[console %s → %s] %s", notification.channel.upper(), notification.recipient, notification.body
+        )
         return SendResult(provider_id=f"console-{notification.id}")

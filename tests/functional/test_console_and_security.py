@@ -16,7 +16,8 @@ PASSWORD = "correct horse battery"
 
 def login(client, username: str, password: str = PASSWORD):
     return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client, "/login")}
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client, "/login")},
     )
 
 
@@ -25,7 +26,9 @@ def people(app, db_session):
     factories.demo_area(db_session, app.instance_path)
     from hotline.models import Agency
 
-    police = db_session.scalar(select(Agency).where(Agency.agency_type == "police", Agency.jurisdiction_code == "330102"))
+    police = db_session.scalar(
+        select(Agency).where(Agency.agency_type == "police", Agency.jurisdiction_code == "330102")
+    )
     made = {
         "operator": factories.user(db_session, "operator", username="op"),
         "supervisor": factories.user(db_session, "supervisor", username="sup", jurisdiction_code="330102"),
@@ -76,14 +79,18 @@ def test_agency_staff_cannot_open_a_report_page(client, people, triaged_report) 
 
 
 @pytest.mark.parametrize(("role", "sees"), [("operator", True), ("supervisor", True), ("admin", False)])
-def test_reporter_identity_only_for_operators_and_supervisors(client, people, triaged_report, role, sees) -> None:
+def test_reporter_identity_only_for_operators_and_supervisors(
+    client, people, triaged_report, role, sees
+) -> None:
     login(client, people[role].username)
     page = client.get(f"/console/reports/{triaged_report.reference}").get_data(as_text=True)
     assert ("李老师" in page) is sees
     assert "多处淤青" in page  # the narrative is there for all staff roles
 
 
-def test_report_page_shows_reasons_assignments_timeline_and_audits_the_view(client, people, triaged_report, db_session) -> None:
+def test_report_page_shows_reasons_assignments_timeline_and_audits_the_view(
+    client, people, triaged_report, db_session
+) -> None:
     login(client, "op")
     page = client.get(f"/console/reports/{triaged_report.reference}").get_data(as_text=True)
     assert "MR4" in page and "湖滨派出所" in page and "report.status" in page
@@ -153,7 +160,7 @@ def test_session_cookie_flags(tmp_path) -> None:
     app = make_app(tmp_path, SECURE_COOKIES=True)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     response = app.test_client().get("/report")
-    cookie = response.headers.get("Set-Cookie", "")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "max-age" in response.headers["Strict-Transport-Security"]
 

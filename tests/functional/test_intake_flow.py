@@ -95,7 +95,12 @@ def test_status_with_wrong_code_reveals_nothing(app, client, demo, db_session) -
     report, _code = factories.report(db_session)
     db_session.commit()
     page = client.post(
-        "/status", data={"reference": report.reference, "code": "AAAA-BBBB", "csrf_token": csrf_token(client, "/status")}
+        "/status",
+        data={
+            "reference": report.reference,
+            "code": "AAAA-BBBB",
+            "csrf_token": csrf_token(client, "/status"),
+        },
     ).get_data(as_text=True)
     assert "编号或查询码不正确" in page and 'id="status"' not in page
 
@@ -109,7 +114,9 @@ def test_status_with_wrong_code_reveals_nothing(app, client, demo, db_session) -
         ({"jurisdiction_code": "33-01"}, "行政区划代码"),
     ],
 )
-def test_bad_input_is_explained_and_keeps_what_was_typed(client, db_session, change: dict, message: str) -> None:
+def test_bad_input_is_explained_and_keeps_what_was_typed(
+    client, db_session, change: dict, message: str
+) -> None:
     response = submit(client, {**FORM, **change})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -159,7 +166,9 @@ def test_jobs_are_idempotent(app, demo, drain, db_session) -> None:
         {a.agency_id for a in db_session.scalars(select(Assignment))}
     )
     statuses = db_session.scalars(
-        select(AuditEvent.after).where(AuditEvent.report_id == report.id, AuditEvent.action == "report.status")
+        select(AuditEvent.after).where(
+            AuditEvent.report_id == report.id, AuditEvent.action == "report.status"
+        )
     ).all()
     assert statuses == ["triaged", "dispatched"]
 

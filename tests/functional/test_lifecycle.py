@@ -38,7 +38,16 @@ def test_every_pair(db_session, start: ReportStatus, end: ReportStatus) -> None:
 
 
 def test_happy_path_is_allowed() -> None:
-    path = ["received", "triaged", "dispatched", "acknowledged", "in_progress", "feedback_received", "closed", "reopened"]
+    path = [
+        "received",
+        "triaged",
+        "dispatched",
+        "acknowledged",
+        "in_progress",
+        "feedback_received",
+        "closed",
+        "reopened",
+    ]
     for a, b in itertools.pairwise(path):
         assert ReportStatus(b) in ALLOWED[ReportStatus(a)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.seed import DEMO_JURISDICTIONS
 from hotline.taxonomy import AssignmentRole
 from tests import factories
 from triage.routing import jurisdiction_chain, route
@@ -32,13 +33,31 @@ def test_jurisdiction_chain(code: str | None, chain: list[str]) -> None:
 
 @pytest.fixture
 def directory(db_session):
+    for code, name, parent, level in DEMO_JURISDICTIONS:
+        factories.jurisdiction(db_session, code, name, parent, level)
     return {
-        "station": factories.agency(db_session, name="湖滨派出所", agency_type="police", jurisdiction_code="330102001"),
-        "bureau": factories.agency(db_session, name="上城区公安分局", agency_type="police", jurisdiction_code="330102"),
-        "civil": factories.agency(db_session, name="上城区民政局", agency_type="civil_affairs", jurisdiction_code="330102"),
-        "city_edu": factories.agency(db_session, name="杭州市教育局", agency_type="education", jurisdiction_code="330100"),
-        "office": factories.agency(db_session, name="上城区未保办", agency_type="minor_protection_office", jurisdiction_code="330102"),
-        "closed": factories.agency(db_session, name="已撤销", agency_type="civil_affairs", jurisdiction_code="330102001", active=False),
+        "station": factories.agency(
+            db_session, name="湖滨派出所", agency_type="police", jurisdiction_code="330102001"
+        ),
+        "bureau": factories.agency(
+            db_session, name="上城区公安分局", agency_type="police", jurisdiction_code="330102"
+        ),
+        "civil": factories.agency(
+            db_session, name="上城区民政局", agency_type="civil_affairs", jurisdiction_code="330102"
+        ),
+        "city_edu": factories.agency(
+            db_session, name="杭州市教育局", agency_type="education", jurisdiction_code="330100"
+        ),
+        "office": factories.agency(
+            db_session, name="上城区未保办", agency_type="minor_protection_office", jurisdiction_code="330102"
+        ),
+        "closed": factories.agency(
+            db_session,
+            name="已撤销",
+            agency_type="civil_affairs",
+            jurisdiction_code="330102001",
+            active=False,
+        ),
     }
 
 

@@ -40,7 +40,7 @@ def servers() -> tuple[str, str]:
     if not (DATABASE_URL and REDIS_URL):
         message = (
             "the integration tier needs HOTLINE_TEST_DATABASE_URL and HOTLINE_TEST_REDIS_URL "
-            "(run: eval \"$(scripts/test-services start)\")"
+            '(run: eval "$(scripts/test-services start)")'
         )
         if os.environ.get("CI"):
             pytest.fail(message)
@@ -56,7 +56,9 @@ def servers() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def worker_process(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen]:
+def worker_process(
+    servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
     """A real rq worker (``hotline worker``), forking a work horse per job, for the whole session."""
     database_url, redis_url = servers
     log = tmp_path_factory.mktemp("worker") / "worker.log"
@@ -69,7 +71,11 @@ def worker_process(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFa
     }
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hotline.cli", "worker"], cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "hotline.cli", "worker"],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     yield process
     process.terminate()
@@ -83,7 +89,9 @@ def worker_process(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFa
 @pytest.fixture
 def app(servers: tuple[str, str], tmp_path: Path) -> Iterator[Flask]:
     database_url, redis_url = servers
-    application = make_app(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY="integration-secret")
+    application = make_app(
+        tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY="integration-secret"
+    )
     database = get_db(application)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with database.engine.begin() as connection:

@@ -56,7 +56,9 @@ def test_api_to_dispatch_through_a_real_worker(app, worker_process) -> None:
         token = factories.api_token(session)
         session.commit()
     client = app.test_client()
-    created = client.post("/api/v1/reports", json=factories.BLUE_INTAKE, headers={"Authorization": f"Bearer {token}"})
+    created = client.post(
+        "/api/v1/reports", json=factories.BLUE_INTAKE, headers={"Authorization": f"Bearer {token}"}
+    )
     assert created.status_code == 201
     reference = created.get_json()["reference"]
     wait_for(lambda: report_status(app, reference) == "dispatched", what="triage and dispatch")
@@ -67,7 +69,9 @@ def test_api_to_dispatch_through_a_real_worker(app, worker_process) -> None:
 def test_redis_down_at_intake_then_swept(app, worker_process, tmp_path) -> None:
     """Redis unreachable when the report arrives: it is accepted, and triaged once the sweeper runs."""
     broken = make_app(
-        tmp_path / "broken", DATABASE_URL=app.config["DATABASE_URL"], REDIS_URL="redis://127.0.0.1:1/0",
+        tmp_path / "broken",
+        DATABASE_URL=app.config["DATABASE_URL"],
+        REDIS_URL="redis://127.0.0.1:1/0",
         SECRET_KEY="integration-secret",
     )
     client = broken.test_client()
@@ -78,7 +82,9 @@ def test_redis_down_at_intake_then_swept(app, worker_process, tmp_path) -> None:
         assert report.status == "received"
     app.config["STALE_AFTER"] = 0
     assert sweep(app).reports_requeued == 1
-    wait_for(lambda: report_status(app, report.reference) == "dispatched", what="the swept report to be dispatched")
+    wait_for(
+        lambda: report_status(app, report.reference) == "dispatched", what="the swept report to be dispatched"
+    )
     get_db(broken).engine.dispose()
 
 
@@ -91,9 +97,13 @@ def test_duplicate_jobs_create_nothing_twice(app, worker_process) -> None:
     job_queue = get_queue(app)
     for _ in range(3):
         job_queue.enqueue("triage", "triage.jobs.triage_report", report_id)
-    wait_for(lambda: job_queue.lengths()["triage"] == 0 and report_status(app, report.reference) == "dispatched",
-             what="all triage jobs")
+    wait_for(
+        lambda: job_queue.lengths()["triage"] == 0 and report_status(app, report.reference) == "dispatched",
+        what="all triage jobs",
+    )
     wait_for(lambda: job_queue.lengths()["notify"] == 0, what="deliveries")
     with get_db(app).session() as session:
-        decisions = session.scalar(select(func.count()).select_from(TriageDecision).where(TriageDecision.report_id == report_id))
+        decisions = session.scalar(
+            select(func.count()).select_from(TriageDecision).where(TriageDecision.report_id == report_id)
+        )
         assert decisions == 1

@@ -23,13 +23,19 @@ def test_defaults_are_the_embedded_mode(tmp_path: Path) -> None:
 def test_environment_overrides(tmp_path: Path) -> None:
     config = load_config(
         str(tmp_path),
-        environ={"HOTLINE_PORT": "8080", "HOTLINE_SECURE_COOKIES": "false", "HOTLINE_DATABASE_URL": "postgresql+psycopg://x/y"},
+        environ={
+            "HOTLINE_PORT": "8080",
+            "HOTLINE_SECURE_COOKIES": "false",
+            "HOTLINE_DATABASE_URL": "postgresql+psycopg://x/y",
+        },
     )
     assert config["PORT"] == 8080 and config["SECURE_COOKIES"] is False
     assert config["DATABASE_URL"] == "postgresql+psycopg://x/y"
 
 
-@pytest.mark.parametrize(("name", "value"), [("HOTLINE_PORT", "eighty"), ("HOTLINE_SECURE_COOKIES", "perhaps")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("HOTLINE_PORT", "eighty"), ("HOTLINE_SECURE_COOKIES", "perhaps")]
+)
 def test_bad_values_are_refused_with_the_variable_named(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         load_config(str(tmp_path), environ={name: value})

@@ -65,7 +65,11 @@ def test_not_an_object() -> None:
 
 def test_unknown_is_accepted_everywhere() -> None:
     intake = parse_intake(
-        {"narrative": "x", "child": {"age": "unknown", "sex": "unknown"}, "screening": {"observed": "unknown"}}
+        {
+            "narrative": "x",
+            "child": {"age": "unknown", "sex": "unknown"},
+            "screening": {"observed": "unknown"},
+        }
     )
     assert intake.child.age is None
     assert intake.screening.observed == ()
@@ -73,13 +77,19 @@ def test_unknown_is_accepted_everywhere() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("13800000101", "+8613800000101"), ("+86 138-0000-0101", "+8613800000101"), ("+1 415 555 2671", "+14155552671")],
+    [
+        ("13800000101", "+8613800000101"),
+        ("+86 138-0000-0101", "+8613800000101"),
+        ("+1 415 555 2671", "+14155552671"),
+    ],
 )
 def test_phone_normalised_to_e164(raw: str, expected: str) -> None:
     assert normalise_phone(raw) == expected
 
 
 def test_round_trip_through_json() -> None:
-    data = json.loads((SHARED / "eval" / "triage_dev_inputs.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    data = json.loads(
+        (SHARED / "eval" / "triage_dev_inputs.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    )
     intake = parse_intake(data)
     assert parse_intake(intake.to_json()) == intake
