@@ -22,7 +22,8 @@ from hotline.queue import app_job
 from intake_forms.schema import parse_intake
 from triage.deadlines import due_at
 from triage.engine import TriageResult, classify
-from triage.policy import Deadline, Policy, default_policy
+from triage.policy import Deadline, Policy
+from triage.policy_store import active_policy
 from triage.routing import route
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,6 @@ def to_classification(result: TriageResult) -> operations.Classification:
     )
 
 
-def active_policy() -> Policy:
-    """The policy triage uses now."""
-    return default_policy()
-
-
 @app_job
 def triage_report(report_id: int) -> str:
     """Classify, route and dispatch one report; returns what happened (for logs)."""
@@ -54,7 +50,7 @@ def triage_report(report_id: int) -> str:
         report = operations.claim_for_triage(session, report_id)
         if report is None:
             return "already triaged or gone"
-        policy = active_policy()
+        policy = active_policy(session)
         result = classify(parse_intake(report.intake), policy)
         classification = to_classification(result)
         operations.apply_triage(session, report, classification, ACTOR)

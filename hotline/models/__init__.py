@@ -8,7 +8,8 @@ from hotline.models.base import Base, UTCDateTime, utcnow
 from hotline.models.directory import Agency, Jurisdiction
 from hotline.models.notification import Notification
 from hotline.models.ops import AuditEvent, Heartbeat
-from hotline.models.report import Assignment, Report, TriageDecision
+from hotline.models.policy import PolicyVersion
+from hotline.models.report import Assignment, LevelChangeRequest, Report, TriageDecision
 from hotline.models.user import ApiToken, User
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "Base",
     "Heartbeat",
     "Jurisdiction",
+    "LevelChangeRequest",
     "Notification",
+    "PolicyVersion",
     "Report",
     "TriageDecision",
     "UTCDateTime",

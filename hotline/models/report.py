@@ -122,3 +122,28 @@ class Assignment(Base):
 
     report: Mapped[Report] = relationship(back_populates="assignments")
     agency: Mapped[Agency] = relationship()
+
+
+class LevelChangeRequest(Base):
+    """An operator's request to lower a red or orange report, awaiting a supervisor.
+
+    It must be decided before the report's acknowledgement deadline (``expires_at``); after that
+    it can no longer be approved and the level stands (safety first).
+    """
+
+    __tablename__ = "level_change_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    from_level: Mapped[str] = mapped_column(String(8))
+    to_level: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, approved, rejected, expired
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship()
