@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:22:40.543430
+Create Date: 2026-11-23 12:40:58.981455
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
-
+import sqlalchemy as sa
 import hotline.models.base
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
@@ -225,6 +224,34 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
     op.create_table(
+        "level_change_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("from_level", sa.String(length=8), nullable=False),
+        sa.Column("to_level", sa.String(length=8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_level_change_requests_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"], ["reports.id"], name=op.f("fk_level_change_requests_report_id_reports")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_level_change_requests_requested_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_level_change_requests")),
+    )
+    with op.batch_alter_table("level_change_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_level_change_requests_report_id"), ["report_id"], unique=False)
+
+    op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=120), nullable=False),
@@ -260,6 +287,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notifications_provider_id"), ["provider_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_notifications_report_id"), ["report_id"], unique=False)
         batch_op.create_index("ix_notifications_status_next", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
+        "policy_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.String(length=40), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_policy_versions_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_versions")),
+    )
+    with op.batch_alter_table("policy_versions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_policy_versions_version"), ["version"], unique=False)
 
     op.create_table(
         "triage_decisions",
@@ -307,12 +354,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_triage_decisions_report_id"))
 
     op.drop_table("triage_decisions")
+    with op.batch_alter_table("policy_versions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_policy_versions_version"))
+
+    op.drop_table("policy_versions")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_status_next")
         batch_op.drop_index(batch_op.f("ix_notifications_report_id"))
         batch_op.drop_index(batch_op.f("ix_notifications_provider_id"))
 
     op.drop_table("notifications")
+    with op.batch_alter_table("level_change_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_level_change_requests_report_id"))
+
+    op.drop_table("level_change_requests")
     op.drop_table("users")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.drop_index("ix_assignments_agency_status")
