@@ -24,6 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 import redis
 from flask import Flask, current_app, has_app_context
 from rq import Queue, SimpleWorker, Worker
+from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -87,7 +88,10 @@ class JobQueue:
 
 
 class _ThreadWorker(SimpleWorker):
-    """rq's in-process worker without signal handlers, which only work in the main thread."""
+    """rq's in-process worker, usable off the main thread: no signal handlers, and job timeouts
+    enforced by a timer instead of SIGALRM (signals only reach the main thread)."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         pass

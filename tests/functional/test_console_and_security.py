@@ -188,3 +188,33 @@ def test_healthz_ok_with_embedded_runner(app, client) -> None:
     finally:
         runner.stop()
         runner.join(timeout=5)
+
+
+def test_embedded_runner_triages_a_report_within_two_seconds(app, client, people, db_session) -> None:
+    """The embedded default's worker thread (not the test thread) runs the jobs."""
+    import time
+
+    from hotline.models import Report
+
+    runner = start_embedded_runner(app)
+    try:
+        started = time.monotonic()
+        created = client.post("/api/v1/reports", json=factories.RED_INTAKE, headers=_token_header(db_session))
+        assert created.status_code == 201
+        status = None
+        while time.monotonic() - started < 2.0:
+            db_session.expire_all()
+            status = db_session.scalar(select(Report.status))
+            if status == "dispatched":
+                break
+            time.sleep(0.05)
+        assert status == "dispatched"
+    finally:
+        runner.stop()
+        runner.join(timeout=5)
+
+
+def _token_header(db_session) -> dict[str, str]:
+    token = factories.api_token(db_session, "runner-token")
+    db_session.commit()
+    return {"Authorization": f"Bearer {token}"}
