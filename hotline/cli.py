@@ -219,6 +219,46 @@ def token_create(name: str, scopes: tuple[str, ...]) -> None:
 
 
 @main.group()
+def agencies() -> None:
+    """The agency directory (CSV)."""
+
+
+@agencies.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+def agencies_export(path: str) -> None:
+    """Write every agency to PATH (default: standard output) as CSV."""
+    from hotline.db import get_db
+    from hotline.directory import export_agencies
+
+    app = _app()
+    with get_db(app).session() as session:
+        text = export_agencies(session)
+    click.open_file(path, "w", encoding="utf-8").write(text)
+
+
+@agencies.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+def agencies_import(path: str) -> None:
+    """Create or update agencies from a CSV file; a file with any bad row changes nothing."""
+    from hotline.audit import Actor
+    from hotline.db import get_db
+    from hotline.directory import import_agencies, read_csv
+
+    app = _app()
+    with open(path, encoding="utf-8") as handle:
+        rows = read_csv(handle.read())
+    with get_db(app).session() as session:
+        result = import_agencies(session, rows, Actor.system(f"cli import {os.path.basename(path)}"))
+        if result.errors:
+            session.rollback()
+            for error in result.errors:
+                click.echo(error, err=True)
+            raise SystemExit(f"{len(result.errors)} error(s): nothing imported")
+        session.commit()
+    click.echo(f"created {result.created}, updated {result.updated}")
+
+
+@main.group()
 def triage() -> None:
     """The triage engine."""
 

@@ -192,7 +192,7 @@ def apply_triage(
         note=note,
         created_at=utcnow(),
     )
-    session.add(decision)
+    report.decisions.append(decision)
     report.urgency = classification.urgency
     report.urgency_rank = Urgency(classification.urgency).rank
     report.categories = list(classification.categories)
@@ -250,7 +250,7 @@ def dispatch(
             acknowledge_due_at=acknowledge_due_at,
             feedback_due_at=feedback_due_at,
         )
-        session.add(assignment)
+        report.assignments.append(assignment)
         session.flush()
         existing[item.agency.id] = assignment
         created.append(assignment)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.lifecycle import OPEN_STATUSES
-from hotline.models import Assignment, AuditEvent, Notification, Report
+from hotline.models import Assignment, AuditEvent, LevelChangeRequest, Notification, Report
 
 QUEUE_LIMIT = 200
 
@@ -73,4 +73,12 @@ def agency_assignments(session: Session, agency_id: int, limit: int = 200) -> Se
         .options(selectinload(Assignment.report))
         .order_by(Assignment.id.desc())
         .limit(limit)
+    ).all()
+
+
+def level_change_requests(session: Session, report_id: int) -> Sequence[LevelChangeRequest]:
+    return session.scalars(
+        select(LevelChangeRequest)
+        .where(LevelChangeRequest.report_id == report_id)
+        .order_by(LevelChangeRequest.id)
     ).all()

@@ -46,7 +46,9 @@ def main(path: str, out: TextIO) -> int:
                 result = classify_line(line, number, policy)
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
         except UnicodeDecodeError as exc:
-            print(json.dumps({"error": f"cannot read {path}: not UTF-8 ({exc.reason})"}, ensure_ascii=False),
-                  file=out)
+            print(
+                json.dumps({"error": f"cannot read {path}: not UTF-8 ({exc.reason})"}, ensure_ascii=False),
+                file=out,
+            )
             return 1
     return 0

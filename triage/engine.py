@@ -42,11 +42,19 @@ _AGE_RANGES = {
     AgeRange.A14_15: (14, 15),
     AgeRange.A16_17: (16, 17),
 }
-_SCHOOL_ROLES = frozenset({ReporterRole.TEACHER, ReporterRole.PRINCIPAL, ReporterRole.SCHOOL_DOCTOR,
-                           ReporterRole.TRAINER})
+_SCHOOL_ROLES = frozenset(
+    {ReporterRole.TEACHER, ReporterRole.PRINCIPAL, ReporterRole.SCHOOL_DOCTOR, ReporterRole.TRAINER}
+)
 _SCHOOL_PERPETRATORS = frozenset({Relationship.TEACHER, Relationship.SCHOOL_STAFF})
-_HOUSEHOLD = frozenset({Relationship.PARENT, Relationship.STEP_PARENT, Relationship.PARENT_PARTNER,
-                        Relationship.GRANDPARENT, Relationship.CAREGIVER})
+_HOUSEHOLD = frozenset(
+    {
+        Relationship.PARENT,
+        Relationship.STEP_PARENT,
+        Relationship.PARENT_PARTNER,
+        Relationship.GRANDPARENT,
+        Relationship.CAREGIVER,
+    }
+)
 _ABUSE_SIGNALS = ("beating", "sexual_act", "genital_injury", "malnutrition", "confined")
 _MR_BEFORE_9 = frozenset(MandatoryReport) - {MandatoryReport.MR9}
 
@@ -224,12 +232,15 @@ class _Case:
 
         violence = self.sig("violence_context") or self.sig("confined")
         genital_clauses = {h.clause for h in self.analysis.hits.get("genital_injury", ())}
-        multiple = [h for h in self.analysis.hits.get("multiple_injuries", ())
-                    if h.clause not in genital_clauses]
-        for signal, rule in (("multiple_injuries", "MR4-multiple-injuries"),
-                             ("malnutrition", "MR4-severe-malnutrition"),
-                             ("unconscious", "MR4-impaired-consciousness"),
-                             ("drugged", "MR4-drugged")):
+        multiple = [
+            h for h in self.analysis.hits.get("multiple_injuries", ()) if h.clause not in genital_clauses
+        ]
+        for signal, rule in (
+            ("multiple_injuries", "MR4-multiple-injuries"),
+            ("malnutrition", "MR4-severe-malnutrition"),
+            ("unconscious", "MR4-impaired-consciousness"),
+            ("drugged", "MR4-drugged"),
+        ):
             evidence = self.sig(signal)
             if signal == "multiple_injuries" and signal not in self.checked:
                 # injuries of the genitals alone are MR1, not "multiple injuries"
@@ -243,8 +254,12 @@ class _Case:
         poisoning = self.sig("poisoning")
         self.self_harm_injury = (injury or poisoning or self.sig("death")) if self.self_harm else ""
         self.labour = self._labour()
-        for signal, rule in (("death", "MR5-death"), ("disability", "MR5-disability"),
-                             ("poisoning", "MR5-poisoning"), ("serious_accident", "MR5-serious-accident")):
+        for signal, rule in (
+            ("death", "MR5-death"),
+            ("disability", "MR5-disability"),
+            ("poisoning", "MR5-poisoning"),
+            ("serious_accident", "MR5-serious-accident"),
+        ):
             evidence = self.sig(signal)
             if evidence:
                 codes.setdefault(MandatoryReport.MR5, evidence)
@@ -313,8 +328,12 @@ class _Case:
         adult_relationship = self.relationship not in (None, Relationship.PEER, Relationship.UNKNOWN)
         serious = ""
         if not self.self_harm and not self.labour:
-            serious = (self.sig("death") or self.sig("disability") or self.sig("poisoning")
-                       or self.sig("serious_accident"))
+            serious = (
+                self.sig("death")
+                or self.sig("disability")
+                or self.sig("poisoning")
+                or self.sig("serious_accident")
+            )
         if serious:
             found[Category.SERIOUS_INJURY_OR_DEATH] = serious
         physical = adult_beating or (mr4 if (not bullying or adult_relationship) else "")
@@ -345,12 +364,14 @@ class _Case:
         marriage = self.sig("early_marriage") or self.teen_pregnancy
         if marriage:
             found[Category.EARLY_MARRIAGE] = marriage
-        for category, signal in ((Category.GUARDIANSHIP_GAP, "guardianship"),
-                                 (Category.HARDSHIP, "hardship"),
-                                 (Category.EDUCATION_RIGHTS, "education_rights"),
-                                 (Category.LEGAL_AID, "legal_aid"),
-                                 (Category.COUNSELLING, "counselling"),
-                                 (Category.INQUIRY, "inquiry")):
+        for category, signal in (
+            (Category.GUARDIANSHIP_GAP, "guardianship"),
+            (Category.HARDSHIP, "hardship"),
+            (Category.EDUCATION_RIGHTS, "education_rights"),
+            (Category.LEGAL_AID, "legal_aid"),
+            (Category.COUNSELLING, "counselling"),
+            (Category.INQUIRY, "inquiry"),
+        ):
             evidence = self.sig(signal)
             if evidence:
                 found[category] = evidence
@@ -382,13 +403,20 @@ class _Case:
         """MR9 only when no MR1–MR8 applies (§8)."""
         if _MR_BEFORE_9 & codes.keys():
             return
-        for category, rule in ((Category.SEXUAL_ABUSE, "MR9-sexual-abuse-no-other-code"),
-                               (Category.PHYSICAL_ABUSE, "MR9-danger-of-unlawful-harm"),
-                               (Category.OTHER_SERIOUS_HARM, "MR9-other-serious-harm")):
+        for category, rule in (
+            (Category.SEXUAL_ABUSE, "MR9-sexual-abuse-no-other-code"),
+            (Category.PHYSICAL_ABUSE, "MR9-danger-of-unlawful-harm"),
+            (Category.OTHER_SERIOUS_HARM, "MR9-other-serious-harm"),
+        ):
             if category in categories:
                 evidence = self.sexual if category is Category.SEXUAL_ABUSE else ""
-                evidence = evidence or self.sig("harm_now") or self.sig("threat") or self.sig("beating") \
+                evidence = (
+                    evidence
+                    or self.sig("harm_now")
+                    or self.sig("threat")
+                    or self.sig("beating")
                     or self.sig("exploitation")
+                )
                 codes[MandatoryReport.MR9] = evidence
                 self.add(rule, self.age_text(), self.sex_evidence, evidence)
                 return
@@ -412,10 +440,13 @@ class _Case:
             return ""
         # An abuser in the child's household will be with the child within 24 h unless the
         # report says otherwise (moved out, detained, the child is elsewhere...).
-        if self.relationship in _HOUSEHOLD and any(self.analysis.has(s) or s in self.checked
-                                                   for s in _ABUSE_SIGNALS + ("multiple_injuries",)):
-            return (f"alleged_perpetrator.relationship={self.relationship.value} "
-                    "(household, no sign of separation)")
+        if self.relationship in _HOUSEHOLD and any(
+            self.analysis.has(s) or s in self.checked for s in _ABUSE_SIGNALS + ("multiple_injuries",)
+        ):
+            return (
+                f"alleged_perpetrator.relationship={self.relationship.value} "
+                "(household, no sign of separation)"
+            )
         household = self.analysis.hits.get("household_member", ())
         for signal in _ABUSE_SIGNALS:
             for hit in self.analysis.hits.get(signal, ()):
@@ -463,8 +494,9 @@ class _Case:
             "self_harm_injury": self.self_harm_injury,
         }
 
-    def _escalate(self, level: Urgency, escalations: Iterable[Escalation], facts: dict[str, str],
-                  scope: str) -> Urgency:
+    def _escalate(
+        self, level: Urgency, escalations: Iterable[Escalation], facts: dict[str, str], scope: str
+    ) -> Urgency:
         for escalation in escalations:
             for fact in sorted(escalation.when_any):
                 if facts.get(fact) and escalation.level.rank > level.rank:
@@ -472,16 +504,18 @@ class _Case:
                     level = escalation.level
         return level
 
-    def _urgency(self, categories: list[Category], codes: dict[MandatoryReport, str],
-                 facts: dict[str, str]) -> Urgency:
+    def _urgency(
+        self, categories: list[Category], codes: dict[MandatoryReport, str], facts: dict[str, str]
+    ) -> Urgency:
         level = Urgency.BLUE
         for category in categories:
             default = self.policy.catalogue[category].default_level
             if default.rank > level.rank:
                 self.add(f"level-default-{default.value}", f"category={category.value}")
                 level = default
-            level = self._escalate(level, self.lexicon.rules[category].escalate, facts,
-                                   f"category={category.value}")
+            level = self._escalate(
+                level, self.lexicon.rules[category].escalate, facts, f"category={category.value}"
+            )
         level = self._escalate(level, self.lexicon.global_escalate, facts, "any category")
         if codes and level.rank < Urgency.ORANGE.rank:
             self.add("orange-mandatory-report", facts["mandatory_report"])
@@ -496,15 +530,18 @@ class _Case:
     def _checkbox_conflict(self) -> None:
         """Record when a ticked 'no' was overruled by the narrative (safety first, §8)."""
         screening = self.intake.screening
-        said_no = [f"screening.{name}=no" for name in ("immediate_danger", "perpetrator_access_24h",
-                                                         "needs_medical_care_now")
-                   if getattr(screening, name) is Answer.NO]
+        said_no = [
+            f"screening.{name}=no"
+            for name in ("immediate_danger", "perpetrator_access_24h", "needs_medical_care_now")
+            if getattr(screening, name) is Answer.NO
+        ]
         red_now = [r for r in self.reasons if r.rule.startswith("red-") and "narrative" in r.evidence]
         if said_no and red_now:
             self.add("narrative-outranks-checkbox", "; ".join(said_no) + "; " + red_now[0].evidence)
 
-    def _routing(self, categories: list[Category], codes: dict[MandatoryReport, str],
-                 facts: dict[str, str]) -> tuple[AgencyType, list[AgencyType]]:
+    def _routing(
+        self, categories: list[Category], codes: dict[MandatoryReport, str], facts: dict[str, str]
+    ) -> tuple[AgencyType, list[AgencyType]]:
         if not categories:
             return AgencyType.MINOR_PROTECTION_OFFICE, []
         primary = categories[0]

@@ -27,40 +27,93 @@ DATA_DIR = Path(__file__).parent / "data"
 Unit = Literal["minutes", "hours", "days", "working_days"]
 
 #: Facts the engine establishes for each report; catalogue rules may refer to these names only.
-FACTS = frozenset({
-    "immediate_danger",
-    "perpetrator_access_24h",
-    "harm_happening_now",
-    "afraid_to_go_home",
-    "confined_now",
-    "young_child_alone_now",
-    "suicide_risk_now",
-    "begging_now",
-    "threat_within_24h",
-    "medical_care_now",
-    "mandatory_report",
-    "injury",
-    "sexual_online",
-    "pregnancy",
-    "pregnancy_under_14",
-    "school_staff_involved",
-    "student",
-    "self_harm_injury",
-})
+FACTS = frozenset(
+    {
+        "immediate_danger",
+        "perpetrator_access_24h",
+        "harm_happening_now",
+        "afraid_to_go_home",
+        "confined_now",
+        "young_child_alone_now",
+        "suicide_risk_now",
+        "begging_now",
+        "threat_within_24h",
+        "medical_care_now",
+        "mandatory_report",
+        "injury",
+        "sexual_online",
+        "pregnancy",
+        "pregnancy_under_14",
+        "school_staff_involved",
+        "student",
+        "self_harm_injury",
+    }
+)
 
 #: Signals the engine reads; a lexicon must define each (as a signal or a combo).
-REQUIRED_SIGNALS = frozenset({
-    "sexual_act", "sexual_contact", "genital_injury", "pregnancy", "abortion", "injury", "multiple_injuries",
-    "malnutrition", "unconscious", "drugged", "violence_context", "beating", "bullying", "bullying_weak",
-    "peer_violence", "threat", "exploitation", "online_harm", "sexual_online", "suicide_ideation",
-    "self_harm_act", "death", "disability", "poisoning", "accidental", "missing", "trafficked", "begging",
-    "alone_long", "abandoned", "guardianship", "hardship", "education_rights", "entertainment_venue",
-    "retail_sale", "child_labour", "work_injury", "early_marriage", "counselling", "legal_aid", "inquiry",
-    "perpetrator_present", "protective", "afraid_home", "harm_now", "alone_now", "confined_now",
-    "suicide_now", "begging_now", "threat_soon", "soon_with_adult", "medical_now", "student",
-    "school_staff_involved", "person_adult", "household_member", "unconscious_now", "serious_accident",
-    "sexual_online_ctx",
-})
+REQUIRED_SIGNALS = frozenset(
+    {
+        "sexual_act",
+        "sexual_contact",
+        "genital_injury",
+        "pregnancy",
+        "abortion",
+        "injury",
+        "multiple_injuries",
+        "malnutrition",
+        "unconscious",
+        "drugged",
+        "violence_context",
+        "beating",
+        "bullying",
+        "bullying_weak",
+        "peer_violence",
+        "threat",
+        "exploitation",
+        "online_harm",
+        "sexual_online",
+        "suicide_ideation",
+        "self_harm_act",
+        "death",
+        "disability",
+        "poisoning",
+        "accidental",
+        "missing",
+        "trafficked",
+        "begging",
+        "alone_long",
+        "abandoned",
+        "guardianship",
+        "hardship",
+        "education_rights",
+        "entertainment_venue",
+        "retail_sale",
+        "child_labour",
+        "work_injury",
+        "early_marriage",
+        "counselling",
+        "legal_aid",
+        "inquiry",
+        "perpetrator_present",
+        "protective",
+        "afraid_home",
+        "harm_now",
+        "alone_now",
+        "confined_now",
+        "suicide_now",
+        "begging_now",
+        "threat_soon",
+        "soon_with_adult",
+        "medical_now",
+        "student",
+        "school_staff_involved",
+        "person_adult",
+        "household_member",
+        "unconscious_now",
+        "serious_accident",
+        "sexual_online_ctx",
+    }
+)
 
 DOCUMENT_SECTIONS = ("levels", "catalogue", "calendar", "lexicon")
 
@@ -276,8 +329,10 @@ def _escalations(raw: Any, where: str) -> tuple[Escalation, ...]:
     if not isinstance(raw, list):
         raise ValueError(f"{where}: must be a list")
     return tuple(
-        Escalation(_enum(Urgency, item.get("level"), f"{where}[{i}].level"),
-                   _facts(item.get("when_any"), f"{where}[{i}].when_any"))
+        Escalation(
+            _enum(Urgency, item.get("level"), f"{where}[{i}].level"),
+            _facts(item.get("when_any"), f"{where}[{i}].when_any"),
+        )
         for i, item in enumerate(_objects(raw, where))
     )
 
@@ -286,8 +341,10 @@ def _conditional(raw: Any, where: str) -> tuple[ConditionalAgency, ...]:
     if not isinstance(raw, list):
         raise ValueError(f"{where}: must be a list")
     return tuple(
-        ConditionalAgency(_enum(AgencyType, item.get("agency"), f"{where}[{i}].agency"),
-                          _facts(item.get("when_any"), f"{where}[{i}].when_any"))
+        ConditionalAgency(
+            _enum(AgencyType, item.get("agency"), f"{where}[{i}].agency"),
+            _facts(item.get("when_any"), f"{where}[{i}].when_any"),
+        )
         for i, item in enumerate(_objects(raw, where))
     )
 
@@ -300,8 +357,17 @@ def _objects(raw: list, where: str) -> list[Mapping[str, Any]]:
 
 
 _CATALOGUE_KEYS = {"entries", "global_escalate", "global_conditional_assisting"}
-_ENTRY_KEYS = {"category", "lead", "assisting", "default_level", "escalate", "conditional_assisting",
-               "lead_overrides", "subsumed_by", "residual"}
+_ENTRY_KEYS = {
+    "category",
+    "lead",
+    "assisting",
+    "default_level",
+    "escalate",
+    "conditional_assisting",
+    "lead_overrides",
+    "subsumed_by",
+    "residual",
+}
 
 
 def _catalogue(
@@ -343,15 +409,22 @@ def _catalogue(
             raise ValueError(f"{where}.residual: must be true or false")
         rules[category] = CategoryRules(
             escalate=_escalations(item.get("escalate", []), f"{where}.escalate"),
-            conditional_assisting=_conditional(item.get("conditional_assisting", []),
-                                               f"{where}.conditional_assisting"),
+            conditional_assisting=_conditional(
+                item.get("conditional_assisting", []), f"{where}.conditional_assisting"
+            ),
             lead_overrides=tuple(
                 LeadOverride(
                     lead=_enum(AgencyType, o.get("lead"), f"{where}.lead_overrides[{j}].lead"),
-                    when_signal=_signal_name(o.get("when_signal"),
-                                             f"{where}.lead_overrides[{j}].when_signal"),
-                    unless_signal=(None if o.get("unless_signal") is None else _signal_name(
-                        o.get("unless_signal"), f"{where}.lead_overrides[{j}].unless_signal")),
+                    when_signal=_signal_name(
+                        o.get("when_signal"), f"{where}.lead_overrides[{j}].when_signal"
+                    ),
+                    unless_signal=(
+                        None
+                        if o.get("unless_signal") is None
+                        else _signal_name(
+                            o.get("unless_signal"), f"{where}.lead_overrides[{j}].unless_signal"
+                        )
+                    ),
                 )
                 for j, o in enumerate(_objects(overrides, f"{where}.lead_overrides"))
             ),

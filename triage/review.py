@@ -78,7 +78,7 @@ def _override(
         note=reason,
         created_at=utcnow(),
     )
-    session.add(decision)
+    report.decisions.append(decision)
     before = report.urgency
     report.urgency = level
     report.urgency_rank = level.rank
@@ -276,7 +276,7 @@ def reroute(
         acknowledge_due_at=assignment.acknowledge_due_at,
         feedback_due_at=assignment.feedback_due_at,
     )
-    session.add(replacement)
+    report.assignments.append(replacement)
     session.flush()
     audit.record(
         session,

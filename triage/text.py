@@ -28,8 +28,20 @@ import opencc
 GAP = "…"
 SCOPES = ("clause", "sentence", "text")
 SIGNAL_FLAGS = ("negatable", "hypothetical_ok", "child_subject")
-LEXICON_KEYS = frozenset({"settings", "char_map", "clause_break_words", "harmless", "cues", "body_parts",
-                          "age_words", "observations", "signals", "combos"})
+LEXICON_KEYS = frozenset(
+    {
+        "settings",
+        "char_map",
+        "clause_break_words",
+        "harmless",
+        "cues",
+        "body_parts",
+        "age_words",
+        "observations",
+        "signals",
+        "combos",
+    }
+)
 SETTINGS_KEYS = (
     "negation_window_cjk",
     "negation_window_latin",
@@ -40,16 +52,31 @@ SETTINGS_KEYS = (
     "min_working_age",
     "young_child_max_age",
 )
-PERSON_SIGNALS = {"person_adult": "adult", "person_child": "child", "person_neutral": "neutral",
-                  "peer": "child"}
+PERSON_SIGNALS = {
+    "person_adult": "adult",
+    "person_child": "child",
+    "person_neutral": "neutral",
+    "peer": "child",
+}
 
 _KIND_SIGNAL, _KIND_GAP_PART, _KIND_CUE, _KIND_HARMLESS, _KIND_BODY, _KIND_AGE = range(6)
 
 _PUNCT_CLAUSE = r"[,，;；:：。!！?？\n()（）]|\.(?=\s|$)"
 _PUNCT_SENTENCE = re.compile(r"[。!！?？\n;；]|\.(?=\s|$)")
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-              "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "[零一二两三四五六七八九十]"
 _AGE_PATTERNS = (
     # 13岁 / 13周岁 / 约2岁 / 15岁左右
@@ -171,7 +198,7 @@ class Analysis:
         for person in self.persons:
             after = hit.end <= person.start <= hit.end + 25
             if after and person.clause == hit.clause and person.role == "adult":
-                between = self.text[hit.end:person.start].lower()
+                between = self.text[hit.end : person.start].lower()
                 if re.search(r"\bby\b", between):
                     return person
         nearest = None
@@ -246,9 +273,9 @@ class Matcher:
         self._automaton = ahocorasick.Automaton()
         self._compile(lexicon)
         self.combos = _combos(lexicon.get("combos", []), set(self.signals))
-        self.known_signals = frozenset(self.signals) | {combo.signal for combo in self.combos} | {
-            "multiple_injuries"
-        }
+        self.known_signals = (
+            frozenset(self.signals) | {combo.signal for combo in self.combos} | {"multiple_injuries"}
+        )
 
     def normalize(self, text: str) -> str:
         """Fold ``text`` for matching; the result has exactly the same length."""
@@ -344,7 +371,8 @@ class Matcher:
         harmless = [(r.start, r.end) for r in raws if r.entry.kind == _KIND_HARMLESS]
         if harmless:
             raws = [
-                r for r in raws
+                r
+                for r in raws
                 if r.entry.kind == _KIND_HARMLESS
                 or not any(s <= r.start and r.end <= e and (e - s) > (r.end - r.start) for s, e in harmless)
             ]
@@ -396,13 +424,23 @@ class Matcher:
             if spec.negatable:
                 reason = self._cue_before(cues["negation"], start, clause, clause_of, norm, windowed=True)
             if not reason and not spec.hypothetical_ok:
-                reason = self._cue_before(cues["hypothetical"], start, clause, clause_of, norm,
-                                          windowed=False)
+                reason = self._cue_before(
+                    cues["hypothetical"], start, clause, clause_of, norm, windowed=False
+                )
             if not reason and spec.child_subject:
                 reason = _adult_subject(persons, start, clause, text)
             hedge = self._cue_before(cues["hedge"], start, clause, clause_of, norm, windowed=False)
-            hit = Hit(name, term, start, end, _quote(text, start, end, limit), clause, sentence_of(start),
-                      hedge=hedge, blocked_by=reason)
+            hit = Hit(
+                name,
+                term,
+                start,
+                end,
+                _quote(text, start, end, limit),
+                clause,
+                sentence_of(start),
+                hedge=hedge,
+                blocked_by=reason,
+            )
             (blocked if reason else positive).setdefault(name, []).append(hit)
 
         injury_clauses = {h.clause for h in positive.get("injury", ())}
@@ -417,8 +455,15 @@ class Matcher:
                     first = min((b for b in bodies if clause_of(b.start) == clause), key=lambda b: b.start)
                     injuries = [h for h in positive["injury"] if h.clause == clause]
                     end = max(h.end for h in injuries)
-                    hit = Hit("multiple_injuries", "、".join(sorted(names)), first.start, end,
-                              _quote(text, first.start, end, limit), clause, sentence_of(first.start))
+                    hit = Hit(
+                        "multiple_injuries",
+                        "、".join(sorted(names)),
+                        first.start,
+                        end,
+                        _quote(text, first.start, end, limit),
+                        clause,
+                        sentence_of(first.start),
+                    )
                     positive.setdefault("multiple_injuries", []).append(hit)
                     break
 
@@ -448,8 +493,11 @@ class Matcher:
             clause = clause_of(first.start)
             for number in range(1, len(pieces)):
                 nxt = next(
-                    (r for r in sorted(by_part[number], key=lambda r: r.start)
-                     if end <= r.start <= end + gap and clause_of(r.start) == clause),
+                    (
+                        r
+                        for r in sorted(by_part[number], key=lambda r: r.start)
+                        if end <= r.start <= end + gap and clause_of(r.start) == clause
+                    ),
                     None,
                 )
                 if nxt is None:
@@ -467,15 +515,19 @@ class Matcher:
             if cue.end > start or clause_of(cue.start) != clause:
                 continue
             if windowed:
-                window = (self.settings.negation_window_latin if cue.entry.latin_start
-                          else self.settings.negation_window_cjk)
+                window = (
+                    self.settings.negation_window_latin
+                    if cue.entry.latin_start
+                    else self.settings.negation_window_cjk
+                )
                 if start - cue.end > window:
                     continue
-            best = norm[cue.start:cue.end]
+            best = norm[cue.start : cue.end]
         return best
 
-    def _persons(self, found: list[tuple[str, int, int, str]], clause_of: Any, text: str,
-                 norm: str) -> list[Person]:
+    def _persons(
+        self, found: list[tuple[str, int, int, str]], clause_of: Any, text: str, norm: str
+    ) -> list[Person]:
         """People named in the text, in order; a longer name hides a shorter one it overlaps.
 
         ``agent_marked`` is true when a passive or causative marker (被, 让, 由, by) comes just before
@@ -489,7 +541,7 @@ class Matcher:
         for start, end, role in people:
             if kept and start < kept[-1].end:
                 continue
-            before = norm[max(0, start - 6):start]
+            before = norm[max(0, start - 6) : start]
             marked = any(m in before for m in ("被", "让", "由")) or before.rstrip().endswith(" by")
             kept.append(Person(text[start:end], start, end, clause_of(start), role, marked))
         return kept
@@ -500,12 +552,14 @@ class Matcher:
         for pattern, unit in _AGE_PATTERNS:
             for match in pattern.finditer(norm):
                 bounds = _age_bounds(match.group(1), unit)
-                if bounds is None or bounds[0] > 17 or (
-                    unit == "months" and not _plausible_months(norm, match.start(), match.end())
+                if (
+                    bounds is None
+                    or bounds[0] > 17
+                    or (unit == "months" and not _plausible_months(norm, match.start(), match.end()))
                 ):
                     continue
                 if best is None or match.start() < best[0]:
-                    quote = text[match.start():match.end()]
+                    quote = text[match.start() : match.end()]
                     estimate = AgeEstimate(bounds[0], min(bounds[1], 17), f"narrative: '{quote}'")
                     best = (match.start(), estimate)
         if best is not None:
@@ -513,7 +567,7 @@ class Matcher:
         if age_raws:
             first = min(age_raws, key=lambda r: r.start)
             low, high = self.age_words[first.entry.name]
-            return AgeEstimate(low, high, f"narrative: '{text[first.start:first.end]}'")
+            return AgeEstimate(low, high, f"narrative: '{text[first.start : first.end]}'")
         return None
 
 
@@ -583,8 +637,9 @@ def _apply_combo(combo: Combo, positive: Mapping[str, list[Hit]], text: str, lim
         if not shared:
             return None
         unit = min(shared)
-        chosen = [min((h for h in hits if getattr(h, attr) == unit), key=lambda h: h.start)
-                  for hits in per_group]
+        chosen = [
+            min((h for h in hits if getattr(h, attr) == unit), key=lambda h: h.start) for hits in per_group
+        ]
     start = min(h.start for h in chosen)
     end = max(h.end for h in chosen)
     if end - start <= limit:
@@ -592,8 +647,16 @@ def _apply_combo(combo: Combo, positive: Mapping[str, list[Hit]], text: str, lim
     else:
         quote = " … ".join(h.quote for h in sorted(chosen, key=lambda h: h.start))
     hedge = next((h.hedge for h in chosen if h.hedge), "")
-    return Hit(combo.signal, " + ".join(h.term for h in chosen), start, end, quote,
-               chosen[0].clause, chosen[0].sentence, hedge=hedge)
+    return Hit(
+        combo.signal,
+        " + ".join(h.term for h in chosen),
+        start,
+        end,
+        quote,
+        chosen[0].clause,
+        chosen[0].sentence,
+        hedge=hedge,
+    )
 
 
 def _adult_subject(persons: list[Person], start: int, clause: int, text: str) -> str:
@@ -613,7 +676,7 @@ def _adult_subject(persons: list[Person], start: int, clause: int, text: str) ->
 
 
 def _quote(text: str, start: int, end: int, limit: int) -> str:
-    return text[start:min(end, start + limit)]
+    return text[start : min(end, start + limit)]
 
 
 def _sex(positive: Mapping[str, list[Hit]], text: str) -> tuple[str | None, str]:
@@ -625,7 +688,7 @@ def _sex(positive: Mapping[str, list[Hit]], text: str) -> tuple[str | None, str]
         return sex, f"narrative: '{hit.quote}'"
     she = he = 0
     for hit in positive.get("person_child", ()):
-        word = text[hit.start:hit.end].lower()
+        word = text[hit.start : hit.end].lower()
         she += word in ("她", "she", "her")
         he += word in ("他", "he", "him")
     if she != he:
@@ -635,7 +698,9 @@ def _sex(positive: Mapping[str, list[Hit]], text: str) -> tuple[str | None, str]
 
 def _plausible_months(norm: str, start: int, end: int) -> bool:
     """False for durations that look like an infant's age: 怀孕约3个月, 3个月前, 3个月以来."""
-    return "孕" not in norm[max(0, start - 5):start] and (norm[end:end + 1] or " ") not in "前后内以了来多"
+    return (
+        "孕" not in norm[max(0, start - 5) : start] and (norm[end : end + 1] or " ") not in "前后内以了来多"
+    )
 
 
 def _cn_number(text: str) -> int | None:

@@ -14,13 +14,14 @@ from notifications.outbox import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import api, auth, console, health, public
+    from hotline.web import admin, api, auth, console, health, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin.bp)
     app.context_processor(_template_helpers)
     app.add_template_filter(mask_phone, "mask_phone")
     for code in (400, 403, 404, 405, 413, 429, 500):

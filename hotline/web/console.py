@@ -3,14 +3,19 @@ and (for agency staff) their own agency's assignments."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from hotline import operations, queries
 from hotline.db import request_session
+from hotline.models import Agency, Assignment, LevelChangeRequest, Report
 from hotline.security import roles_required
-from hotline.taxonomy import UserRole
+from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
 from hotline.web import user_actor
+from triage import review
+from triage.policy_store import active_policy
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -39,9 +44,102 @@ def report(reference: str):
         "console/report.html",
         report=found,
         show_reporter=current_user.role in SEES_REPORTER,
+        can_review=current_user.role in REVIEWERS,
+        can_approve=current_user.role in review.APPROVERS,
+        levels=list(Urgency),
+        requests=queries.level_change_requests(db_session, found.id),
+        agencies=db_session.scalars(
+            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+        ).all(),
+        open_assignments=[a for a in found.assignments if a.status != AssignmentStatus.CANCELLED],
         events=queries.timeline(db_session, found.id),
         notifications=queries.notifications_for(db_session, found.id),
     )
+
+
+REVIEWERS = (UserRole.OPERATOR, UserRole.SUPERVISOR)
+
+
+def _report_or_404(reference: str) -> Report:
+    found = queries.report_by_reference(request_session(), reference)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _finish(reference: str, error: review.ReviewError | None, done: str):
+    db_session = request_session()
+    if error is not None:
+        db_session.commit()  # keeps an "expired" mark and its audit event
+        flash(_("未执行:%(reason)s", reason=str(error)), "error")
+    else:
+        db_session.commit()
+        flash(done, "info")
+    return redirect(url_for("console.report", reference=reference))
+
+
+@bp.post("/reports/<reference>/level")
+@roles_required(*REVIEWERS)
+def change_level(reference: str):
+    """Raise a level at once; ask to lower it (a supervisor approves red/orange downgrades)."""
+    report = _report_or_404(reference)
+    try:
+        level = Urgency(request.form.get("level", ""))
+    except ValueError:
+        abort(400)
+    try:
+        result = review.change_level(
+            request_session(),
+            report,
+            level,
+            user_actor(),
+            request.form.get("reason", ""),
+            active_policy(request_session()),
+            current_app.config["TIMEZONE"],
+        )
+    except review.ReviewError as exc:
+        return _finish(reference, exc, "")
+    pending = isinstance(result, LevelChangeRequest)
+    return _finish(reference, None, _("已提交降级申请,等待督导审批") if pending else _("等级已调整"))
+
+
+@bp.post("/reports/<reference>/level-requests/<int:request_id>")
+@roles_required(*review.APPROVERS)
+def decide_level_request(reference: str, request_id: int):
+    report = _report_or_404(reference)
+    level_request = request_session().get(LevelChangeRequest, request_id)
+    if level_request is None or level_request.report_id != report.id:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    try:
+        review.decide_level_change(
+            request_session(),
+            level_request,
+            approve,
+            user_actor(),
+            request.form.get("note", ""),
+            active_policy(request_session()),
+            current_app.config["TIMEZONE"],
+        )
+    except review.ReviewError as exc:
+        return _finish(reference, exc, "")
+    return _finish(reference, None, _("已批准降级") if approve else _("已驳回降级申请"))
+
+
+@bp.post("/reports/<reference>/reroute")
+@roles_required(*REVIEWERS)
+def reroute(reference: str):
+    report = _report_or_404(reference)
+    db_session = request_session()
+    assignment = db_session.get(Assignment, request.form.get("assignment_id", type=int) or 0)
+    agency = db_session.get(Agency, request.form.get("agency_id", type=int) or 0)
+    if assignment is None or agency is None or assignment.report_id != report.id:
+        abort(400)
+    try:
+        review.reroute(db_session, report, assignment, agency, user_actor(), request.form.get("reason", ""))
+    except review.ReviewError as exc:
+        return _finish(reference, exc, "")
+    return _finish(reference, None, _("已改派至 %(agency)s", agency=agency.name))
 
 
 @bp.get("/outbox")

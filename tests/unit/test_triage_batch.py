@@ -43,16 +43,19 @@ def test_order_preserved_and_errors_reported(tmp_path: Path) -> None:
 
 def test_output_is_utf8_not_escaped(tmp_path: Path) -> None:
     path = tmp_path / "input.jsonl"
-    path.write_text(json.dumps({"id": "x", "narrative": "孩子没有受伤,想咨询心理辅导。"}, ensure_ascii=False),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": "x", "narrative": "孩子没有受伤,想咨询心理辅导。"}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     out = io.StringIO()
     assert main(str(path), out) == 0
     assert "没有" in out.getvalue() and "\\u" not in out.getvalue()
 
 
 def test_result_lines_carry_policy_version_and_reasons(tmp_path: Path) -> None:
-    code, results = run_batch(tmp_path, [json.dumps({"id": "z", "narrative": "孩子被继父打,全身多处淤青。"},
-                                                    ensure_ascii=False)])
+    code, results = run_batch(
+        tmp_path, [json.dumps({"id": "z", "narrative": "孩子被继父打,全身多处淤青。"}, ensure_ascii=False)]
+    )
     assert code == 0
     assert results[0]["policy_version"].startswith("sha256:")
     assert results[0]["reasons"] and all({"rule", "evidence"} == set(r) for r in results[0]["reasons"])

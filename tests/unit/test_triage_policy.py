@@ -55,10 +55,18 @@ def test_level_deadlines(level: Urgency, ack: Deadline, feedback: Deadline) -> N
 @pytest.mark.parametrize(
     ("category", "lead", "assisting", "level"),
     [
-        (Category.SEXUAL_ABUSE, AgencyType.POLICE, (AgencyType.PROCURATORATE, AgencyType.CIVIL_AFFAIRS),
-         Urgency.ORANGE),
-        (Category.SERIOUS_INJURY_OR_DEATH, AgencyType.POLICE, (AgencyType.HEALTH, AgencyType.CIVIL_AFFAIRS),
-         Urgency.RED),
+        (
+            Category.SEXUAL_ABUSE,
+            AgencyType.POLICE,
+            (AgencyType.PROCURATORATE, AgencyType.CIVIL_AFFAIRS),
+            Urgency.ORANGE,
+        ),
+        (
+            Category.SERIOUS_INJURY_OR_DEATH,
+            AgencyType.POLICE,
+            (AgencyType.HEALTH, AgencyType.CIVIL_AFFAIRS),
+            Urgency.RED,
+        ),
         (Category.MISSING_TRAFFICKING, AgencyType.POLICE, (AgencyType.CIVIL_AFFAIRS,), Urgency.RED),
         (Category.SELF_HARM_RISK, AgencyType.HEALTH, (AgencyType.YOUTH_LEAGUE,), Urgency.ORANGE),
         (Category.BULLYING, AgencyType.EDUCATION, (), Urgency.YELLOW),
@@ -83,8 +91,13 @@ def test_catalogue_covers_every_category_most_serious_first() -> None:
 def test_calendar_2026() -> None:
     policy = default_policy()
     assert date(2026, 2, 15) in policy.holidays and date(2026, 10, 7) in policy.holidays
-    assert {date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9), date(2026, 9, 20),
-            date(2026, 10, 10)} <= policy.makeup_workdays
+    assert {
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+        date(2026, 5, 9),
+        date(2026, 9, 20),
+        date(2026, 10, 10),
+    } <= policy.makeup_workdays
     assert not policy.holidays & policy.makeup_workdays
 
 
@@ -126,8 +139,11 @@ def _delete(doc: dict[str, Any], path: tuple) -> None:
         (("catalogue", "entries", 0, "lead"), "army", "catalogue.sexual_abuse.lead"),
         (("catalogue", "entries", 0, "default_level"), "pink", "catalogue.sexual_abuse.default_level"),
         (("catalogue", "entries", 0, "assisting"), ["nobody"], "catalogue.sexual_abuse.assisting"),
-        (("catalogue", "entries", 0, "escalate"), [{"level": "red", "when_any": ["moon_is_full"]}],
-         "catalogue.sexual_abuse.escalate[0].when_any"),
+        (
+            ("catalogue", "entries", 0, "escalate"),
+            [{"level": "red", "when_any": ["moon_is_full"]}],
+            "catalogue.sexual_abuse.escalate[0].when_any",
+        ),
         (("catalogue", "entries", 1, "colour"), "x", "catalogue.physical_abuse.colour"),
         (("calendar", "holidays"), ["2026-13-01"], "calendar.holidays[0]"),
         (("calendar", "makeup_workdays"), ["2026-01-01"], "calendar.makeup_workdays"),
@@ -142,8 +158,9 @@ def _delete(doc: dict[str, Any], path: tuple) -> None:
         (("extra_section",), {}, "extra_section"),
     ],
 )
-def test_validation_names_the_bad_key(document: dict[str, Any], path: tuple, value: Any,
-                                      message: str) -> None:
+def test_validation_names_the_bad_key(
+    document: dict[str, Any], path: tuple, value: Any, message: str
+) -> None:
     _set(document, path, value)
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_policy(document)
