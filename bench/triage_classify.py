@@ -64,16 +64,20 @@ def main() -> int:
             timings.append(clock() - t0)
     elapsed = clock() - loop_start
     timings.sort()
-    print(json.dumps({
-        "reports": len(timings),
-        "distinct_reports": len(intakes),
-        "reports_per_second": round(len(timings) / elapsed, 1),
-        "engine_reports_per_second": round(len(timings) / sum(timings), 1),
-        "p50_us": round(percentile(timings, 0.50) * 1e6, 1),
-        "p99_us": round(percentile(timings, 0.99) * 1e6, 1),
-        "policy_load_ms": round(load_ms, 1),
-        "policy_version": policy.version,
-    }))
+    print(
+        json.dumps(
+            {
+                "reports": len(timings),
+                "distinct_reports": len(intakes),
+                "reports_per_second": round(len(timings) / elapsed, 1),
+                "engine_reports_per_second": round(len(timings) / sum(timings), 1),
+                "p50_us": round(percentile(timings, 0.50) * 1e6, 1),
+                "p99_us": round(percentile(timings, 0.99) * 1e6, 1),
+                "policy_load_ms": round(load_ms, 1),
+                "policy_version": policy.version,
+            }
+        )
+    )
     return 0
 
 

@@ -21,9 +21,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

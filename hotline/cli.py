@@ -66,9 +66,7 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"演示账户见 / demo logins: {os.path.join(app.instance_path, 'demo-logins.txt')}")
     if app.config["EMBEDDED_WORKER"] and not app.config["REDIS_URL"]:
         start_embedded_runner(app)
-    click.echo(
-        f"\n热线已启动 / hotline running: http://{host}:{port}/  (report form: /report, console: /console)\n"
-    )
+    click.echo(f"\n热线已启动 / hotline running: http://{host}:{port}/  (report form: /report, console: /console)\n")
     app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
 
 

@@ -166,9 +166,7 @@ def import_agencies(session: Session, rows: Iterable[dict[str, str]], actor: Act
         return result
     for _line, values in valid:
         agency_id = values.pop("id")
-        _ensure_jurisdiction(
-            session, values["jurisdiction_code"], (values.pop("jname") or "").strip() or None
-        )
+        _ensure_jurisdiction(session, values["jurisdiction_code"], (values.pop("jname") or "").strip() or None)
         if agency_id is None:
             agency = Agency(**values)
             session.add(agency)
@@ -182,9 +180,7 @@ def import_agencies(session: Session, rows: Iterable[dict[str, str]], actor: Act
                 setattr(agency, key, value)
             result.updated += 1
             action = "agency.updated"
-        audit.record(
-            session, actor, action, subject_type="agency", subject_id=agency.id, details={"name": agency.name}
-        )
+        audit.record(session, actor, action, subject_type="agency", subject_id=agency.id, details={"name": agency.name})
     session.flush()
     return result
 

@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hotline import audit, lifecycle
 from hotline.audit import Actor
-from hotline.models import Agency, Assignment, Report, TriageDecision, utcnow
+from hotline.links import LinkSigner
+from hotline.models import Agency, Assignment, AssignmentNote, AuditEvent, Report, TriageDecision, utcnow
 from hotline.queue import enqueue_after_commit
-from hotline.taxonomy import AssignmentRole, ReportStatus, Urgency
+from hotline.taxonomy import AssignmentRole, AssignmentStatus, ReportStatus, Urgency
 from intake_forms.schema import IntakeData
 from notifications import messages, outbox
 
@@ -133,9 +134,7 @@ def submit_report(
 
 def record_view(session: Session, report: Report, actor: Actor, what: str = "details") -> None:
     """Audit that someone looked at a report's details (every view is recorded)."""
-    audit.record(
-        session, actor, f"report.viewed.{what}", report=report, subject_type="report", subject_id=report.id
-    )
+    audit.record(session, actor, f"report.viewed.{what}", report=report, subject_type="report", subject_id=report.id)
 
 
 def claim_for_triage(session: Session, report_id: int) -> Report | None:
@@ -226,6 +225,7 @@ def dispatch(
     *,
     acknowledge_due_at: datetime,
     feedback_due_at: datetime,
+    links: LinkSigner,
 ) -> list[Assignment]:
     """Create the assignments, queue each agency's notification, and move the report to dispatched.
 
@@ -233,9 +233,7 @@ def dispatch(
     narrative details (TRIAGE_POLICY §7).
     """
     now = utcnow()
-    existing = {
-        a.agency_id: a for a in session.scalars(select(Assignment).where(Assignment.report_id == report.id))
-    }
+    existing = {a.agency_id: a for a in session.scalars(select(Assignment).where(Assignment.report_id == report.id))}
     created: list[Assignment] = []
     for item in plan:
         if item.agency.id in existing:
@@ -249,6 +247,7 @@ def dispatch(
             created_at=now,
             acknowledge_due_at=acknowledge_due_at,
             feedback_due_at=feedback_due_at,
+            reply_code=new_reply_code(),
         )
         report.assignments.append(assignment)
         session.flush()
@@ -269,36 +268,7 @@ def dispatch(
                 "routing": item.note,
             },
         )
-        body = messages.dispatch_sms(
-            reference=report.reference or "",
-            urgency=report.urgency or Urgency.YELLOW,
-            categories=report.categories,
-            role=item.role,
-            acknowledge_due_at=acknowledge_due_at,
-            language=item.agency.language,
-        )
-        outbox.queue(
-            session,
-            dedupe_key=f"dispatch:{assignment.id}:sms",
-            report=report,
-            assignment=assignment,
-            purpose="dispatch",
-            recipient=item.agency.duty_phone,
-            language=item.agency.language,
-            body=body,
-        )
-        if report.urgency == Urgency.RED and item.role == AssignmentRole.LEAD:
-            outbox.queue(
-                session,
-                dedupe_key=f"dispatch:{assignment.id}:voice",
-                report=report,
-                assignment=assignment,
-                purpose="dispatch",
-                channel="voice",
-                recipient=item.agency.voice_phone or item.agency.duty_phone,
-                language=item.agency.language,
-                body=messages.dispatch_voice(report.reference or "", item.agency.language),
-            )
+        notify_assignment(session, report, assignment, links, cause="dispatch")
     report.dispatched_at = now
     report.acknowledge_due_at = acknowledge_due_at
     report.feedback_due_at = feedback_due_at
@@ -306,3 +276,213 @@ def dispatch(
         session, report, ReportStatus.DISPATCHED, actor, details={"assignments": [a.id for a in created]}
     )
     return created
+
+
+def new_reply_code() -> str:
+    """Six digits an agency may reply with instead of the reference ("1 483920")."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def notify_assignment(session: Session, report: Report, assignment: Assignment, links: LinkSigner, cause: str) -> None:
+    """Queue the SMS (and, for the lead of a red report, the voice call) telling an agency of its
+    assignment. ``cause`` makes the outbox key unique per event (dispatch, re-route, upgrade…)."""
+    agency = assignment.agency
+    body = messages.dispatch_sms(
+        reference=report.reference or "",
+        urgency=report.urgency or Urgency.YELLOW,
+        categories=report.categories,
+        role=assignment.role,
+        acknowledge_due_at=assignment.acknowledge_due_at,
+        reply_code=assignment.reply_code or "",
+        link=links.url(assignment.id),
+        language=agency.language,
+    )
+    outbox.queue(
+        session,
+        dedupe_key=f"{cause}:{assignment.id}:sms",
+        report=report,
+        assignment=assignment,
+        purpose="dispatch",
+        recipient=agency.duty_phone,
+        language=agency.language,
+        body=body,
+    )
+    if report.urgency == Urgency.RED and assignment.role == AssignmentRole.LEAD:
+        outbox.queue(
+            session,
+            dedupe_key=f"{cause}:{assignment.id}:voice",
+            report=report,
+            assignment=assignment,
+            purpose="dispatch",
+            channel="voice",
+            recipient=agency.voice_phone or agency.duty_phone,
+            language=agency.language,
+            body=messages.dispatch_voice(report.reference or "", agency.language),
+        )
+
+
+# --- The agency loop: acknowledge, progress, decline, feedback; closure by the operator. -------
+
+FEEDBACK_OUTCOMES = ("case_opened", "placed_in_care", "referred_on", "unfounded", "other")
+ACTIVE_ASSIGNMENT = (AssignmentStatus.NOTIFIED, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
+
+
+class AgencyActionError(ValueError):
+    """An agency action that is not possible in the assignment's current state."""
+
+
+def _assignment_transition(
+    session: Session,
+    assignment: Assignment,
+    new_status: AssignmentStatus,
+    actor: Actor,
+    reason: str | None = None,
+) -> None:
+    before = assignment.status
+    assignment.status = new_status
+    audit.record(
+        session,
+        actor,
+        "assignment.status",
+        report=assignment.report,
+        subject_type="assignment",
+        subject_id=assignment.id,
+        before=before,
+        after=new_status,
+        reason=reason,
+        details={"agency_id": assignment.agency_id},
+    )
+
+
+def _follow_assignments(session: Session, report: Report, actor: Actor) -> None:
+    """Move the report's status to match its assignments (the lead's progress, everyone's feedback)."""
+    active = [a for a in report.assignments if a.status not in (AssignmentStatus.CANCELLED, AssignmentStatus.DECLINED)]
+    lead = next((a for a in active if a.role == AssignmentRole.LEAD), active[0] if active else None)
+    if lead is None:
+        return
+    if all(a.status == AssignmentStatus.FEEDBACK_RECEIVED for a in active):
+        target = ReportStatus.FEEDBACK_RECEIVED
+    elif lead.status in (AssignmentStatus.IN_PROGRESS, AssignmentStatus.FEEDBACK_RECEIVED):
+        target = ReportStatus.IN_PROGRESS
+    elif lead.status == AssignmentStatus.ACKNOWLEDGED:
+        target = ReportStatus.ACKNOWLEDGED
+    else:
+        return
+    order = [
+        ReportStatus.DISPATCHED,
+        ReportStatus.ACKNOWLEDGED,
+        ReportStatus.IN_PROGRESS,
+        ReportStatus.FEEDBACK_RECEIVED,
+    ]
+    current = ReportStatus(report.status)
+    if current == ReportStatus.REOPENED or (current in order and order.index(target) > order.index(current)):
+        lifecycle.transition(session, report, target, actor)
+
+
+def acknowledge(session: Session, assignment: Assignment, actor: Actor, via: str) -> bool:
+    """签收: the agency confirms it has the case. False (and nothing changed) if already done."""
+    if assignment.status != AssignmentStatus.NOTIFIED:
+        if assignment.status in (AssignmentStatus.CANCELLED, AssignmentStatus.DECLINED):
+            raise AgencyActionError("this assignment is no longer active")
+        return False
+    assignment.acknowledged_at = utcnow()
+    _assignment_transition(session, assignment, AssignmentStatus.ACKNOWLEDGED, actor, reason=f"via {via}")
+    _follow_assignments(session, assignment.report, actor)
+    session.flush()
+    return True
+
+
+def add_progress_note(session: Session, assignment: Assignment, actor: Actor, text: str) -> None:
+    """A progress note; the first one moves the assignment to in progress (acknowledging it)."""
+    text = text.strip()
+    if not text:
+        raise AgencyActionError("the note is empty")
+    if assignment.status not in ACTIVE_ASSIGNMENT:
+        raise AgencyActionError("this assignment is no longer active")
+    if assignment.status == AssignmentStatus.NOTIFIED:
+        acknowledge(session, assignment, actor, "progress note")
+    assignment.notes.append(AssignmentNote(author=actor.label or actor.type, text=text, created_at=utcnow()))
+    if assignment.status == AssignmentStatus.ACKNOWLEDGED:
+        _assignment_transition(session, assignment, AssignmentStatus.IN_PROGRESS, actor)
+    audit.record(
+        session,
+        actor,
+        "assignment.note",
+        report=assignment.report,
+        subject_type="assignment",
+        subject_id=assignment.id,
+    )
+    _follow_assignments(session, assignment.report, actor)
+    session.flush()
+
+
+def decline(session: Session, assignment: Assignment, actor: Actor, reason: str) -> None:
+    """派单异议: not this agency's responsibility; back to the operator for re-dispatch."""
+    reason = reason.strip()
+    if not reason:
+        raise AgencyActionError("declining needs a reason")
+    if assignment.status not in ACTIVE_ASSIGNMENT:
+        raise AgencyActionError("this assignment is no longer active")
+    assignment.declined_reason = reason
+    _assignment_transition(session, assignment, AssignmentStatus.DECLINED, actor, reason=reason)
+    report = assignment.report
+    if assignment.role == AssignmentRole.LEAD and report.status in (
+        ReportStatus.DISPATCHED,
+        ReportStatus.ACKNOWLEDGED,
+        ReportStatus.IN_PROGRESS,
+    ):
+        lifecycle.transition(session, report, ReportStatus.TRIAGED, actor, reason=f"lead declined: {reason}")
+    session.flush()
+
+
+def record_feedback(session: Session, assignment: Assignment, actor: Actor, outcome: str, note: str) -> None:
+    """反馈: what the agency did, as an outcome code and a note."""
+    if outcome not in FEEDBACK_OUTCOMES:
+        raise AgencyActionError(f"outcome must be one of {', '.join(FEEDBACK_OUTCOMES)}")
+    if assignment.status not in ACTIVE_ASSIGNMENT:
+        raise AgencyActionError("this assignment is no longer active")
+    if assignment.status == AssignmentStatus.NOTIFIED:
+        acknowledge(session, assignment, actor, "feedback")
+    assignment.feedback_outcome = outcome
+    assignment.feedback_note = note.strip() or None
+    assignment.feedback_at = utcnow()
+    _assignment_transition(session, assignment, AssignmentStatus.FEEDBACK_RECEIVED, actor, reason=outcome)
+    _follow_assignments(session, assignment.report, actor)
+    session.flush()
+
+
+def close_report(session: Session, report: Report, actor: Actor, *, base_url: str, note: str = "") -> None:
+    """办结: the operator has reviewed every assignment's feedback; the reporter is told, without details."""
+    active = [a for a in report.assignments if a.status not in (AssignmentStatus.CANCELLED, AssignmentStatus.DECLINED)]
+    if not active or any(a.status != AssignmentStatus.FEEDBACK_RECEIVED for a in active):
+        raise AgencyActionError("every active assignment must have given feedback first")
+    lifecycle.transition(session, report, ReportStatus.CLOSED, actor, reason=note.strip() or None)
+    report.closed_at = utcnow()
+    if report.reporter_phone and not report.reporter_anonymous:
+        # One closure notice per closing (a reopened report closed again tells the reporter again).
+        closings = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.report_id == report.id,
+                AuditEvent.action == "report.status",
+                AuditEvent.after == ReportStatus.CLOSED,
+            )
+        )
+        outbox.queue(
+            session,
+            dedupe_key=f"closure:{report.id}:{closings}",
+            report=report,
+            purpose="reporter_closure",
+            recipient=report.reporter_phone,
+            language=report.language,
+            body=messages.reporter_closure(report.reference or "", base_url, report.language),
+        )
+    session.flush()
+
+
+def reopen_report(session: Session, report: Report, actor: Actor, reason: str) -> None:
+    """Reopen a closed report (with a reason): it is handled again by its agencies."""
+    lifecycle.transition(session, report, ReportStatus.REOPENED, actor, reason=reason)
+    report.closed_at = None
+    session.flush()

@@ -34,17 +34,13 @@ def report_by_reference(session: Session, reference: str) -> Report | None:
     return session.scalar(
         select(Report)
         .where(Report.reference == reference.strip().upper())
-        .options(
-            selectinload(Report.assignments).selectinload(Assignment.agency), selectinload(Report.decisions)
-        )
+        .options(selectinload(Report.assignments).selectinload(Assignment.agency), selectinload(Report.decisions))
     )
 
 
 def timeline(session: Session, report_id: int) -> Sequence[AuditEvent]:
     return session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.report_id == report_id)
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.report_id == report_id).order_by(AuditEvent.occurred_at, AuditEvent.id)
     ).all()
 
 
@@ -78,7 +74,5 @@ def agency_assignments(session: Session, agency_id: int, limit: int = 200) -> Se
 
 def level_change_requests(session: Session, report_id: int) -> Sequence[LevelChangeRequest]:
     return session.scalars(
-        select(LevelChangeRequest)
-        .where(LevelChangeRequest.report_id == report_id)
-        .order_by(LevelChangeRequest.id)
+        select(LevelChangeRequest).where(LevelChangeRequest.report_id == report_id).order_by(LevelChangeRequest.id)
     ).all()

@@ -199,9 +199,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """``hotline worker``: rq's forking worker on the real Redis, inside the app context."""
     job_queue = get_queue(app)
     if job_queue.embedded:
-        raise SystemExit(
-            "HOTLINE_REDIS_URL is not set: the embedded mode runs its worker inside `hotline serve`."
-        )
+        raise SystemExit("HOTLINE_REDIS_URL is not set: the embedded mode runs its worker inside `hotline serve`.")
     with app.app_context():
         worker = Worker(list(job_queue.queues.values()), connection=job_queue.connection)
         worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"], with_scheduler=False)

@@ -237,9 +237,7 @@ def parse_intake(data: Any) -> IntakeData:
     ju = p.section(data, "jurisdiction", {"code", "address"})
     code = p.text(ju, "code", "jurisdiction.code", 12)
     if code and not (code.isdigit() and len(code) in (6, 9, 12)):
-        p.errors["jurisdiction.code"] = (
-            "应为 6、9 或 12 位行政区划代码 / must be a 6, 9 or 12 digit division code"
-        )
+        p.errors["jurisdiction.code"] = "应为 6、9 或 12 位行政区划代码 / must be a 6, 9 or 12 digit division code"
     jurisdiction = Jurisdiction(code=code, address=p.text(ju, "address", "jurisdiction.address"))
 
     sc = p.section(data, "screening", {f.name for f in dataclasses.fields(Screening)})

@@ -232,9 +232,7 @@ class _Case:
 
         violence = self.sig("violence_context") or self.sig("confined")
         genital_clauses = {h.clause for h in self.analysis.hits.get("genital_injury", ())}
-        multiple = [
-            h for h in self.analysis.hits.get("multiple_injuries", ()) if h.clause not in genital_clauses
-        ]
+        multiple = [h for h in self.analysis.hits.get("multiple_injuries", ()) if h.clause not in genital_clauses]
         for signal, rule in (
             ("multiple_injuries", "MR4-multiple-injuries"),
             ("malnutrition", "MR4-severe-malnutrition"),
@@ -329,10 +327,7 @@ class _Case:
         serious = ""
         if not self.self_harm and not self.labour:
             serious = (
-                self.sig("death")
-                or self.sig("disability")
-                or self.sig("poisoning")
-                or self.sig("serious_accident")
+                self.sig("death") or self.sig("disability") or self.sig("poisoning") or self.sig("serious_accident")
             )
         if serious:
             found[Category.SERIOUS_INJURY_OR_DEATH] = serious
@@ -443,10 +438,7 @@ class _Case:
         if self.relationship in _HOUSEHOLD and any(
             self.analysis.has(s) or s in self.checked for s in _ABUSE_SIGNALS + ("multiple_injuries",)
         ):
-            return (
-                f"alleged_perpetrator.relationship={self.relationship.value} "
-                "(household, no sign of separation)"
-            )
+            return f"alleged_perpetrator.relationship={self.relationship.value} (household, no sign of separation)"
         household = self.analysis.hits.get("household_member", ())
         for signal in _ABUSE_SIGNALS:
             for hit in self.analysis.hits.get(signal, ()):
@@ -504,18 +496,14 @@ class _Case:
                     level = escalation.level
         return level
 
-    def _urgency(
-        self, categories: list[Category], codes: dict[MandatoryReport, str], facts: dict[str, str]
-    ) -> Urgency:
+    def _urgency(self, categories: list[Category], codes: dict[MandatoryReport, str], facts: dict[str, str]) -> Urgency:
         level = Urgency.BLUE
         for category in categories:
             default = self.policy.catalogue[category].default_level
             if default.rank > level.rank:
                 self.add(f"level-default-{default.value}", f"category={category.value}")
                 level = default
-            level = self._escalate(
-                level, self.lexicon.rules[category].escalate, facts, f"category={category.value}"
-            )
+            level = self._escalate(level, self.lexicon.rules[category].escalate, facts, f"category={category.value}")
         level = self._escalate(level, self.lexicon.global_escalate, facts, "any category")
         if codes and level.rank < Urgency.ORANGE.rank:
             self.add("orange-mandatory-report", facts["mandatory_report"])

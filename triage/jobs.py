@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hotline import operations
 from hotline.audit import Actor
 from hotline.db import get_db
+from hotline.links import signer_for
 from hotline.models import Report
 from hotline.queue import app_job
 from intake_forms.schema import parse_intake
@@ -87,4 +88,5 @@ def dispatch_report(
         ACTOR,
         acknowledge_due_at=deadline(level.acknowledge_within),
         feedback_due_at=deadline(level.feedback_within),
+        links=signer_for(config),
     )

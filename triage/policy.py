@@ -213,8 +213,7 @@ class Policy:
 def default_policy_document() -> dict:
     """The shipped default: ``triage/data/<section>.json`` files combined into one JSON document."""
     return {
-        section: json.loads((DATA_DIR / f"{section}.json").read_text(encoding="utf-8"))
-        for section in DOCUMENT_SECTIONS
+        section: json.loads((DATA_DIR / f"{section}.json").read_text(encoding="utf-8")) for section in DOCUMENT_SECTIONS
     }
 
 
@@ -409,21 +408,15 @@ def _catalogue(
             raise ValueError(f"{where}.residual: must be true or false")
         rules[category] = CategoryRules(
             escalate=_escalations(item.get("escalate", []), f"{where}.escalate"),
-            conditional_assisting=_conditional(
-                item.get("conditional_assisting", []), f"{where}.conditional_assisting"
-            ),
+            conditional_assisting=_conditional(item.get("conditional_assisting", []), f"{where}.conditional_assisting"),
             lead_overrides=tuple(
                 LeadOverride(
                     lead=_enum(AgencyType, o.get("lead"), f"{where}.lead_overrides[{j}].lead"),
-                    when_signal=_signal_name(
-                        o.get("when_signal"), f"{where}.lead_overrides[{j}].when_signal"
-                    ),
+                    when_signal=_signal_name(o.get("when_signal"), f"{where}.lead_overrides[{j}].when_signal"),
                     unless_signal=(
                         None
                         if o.get("unless_signal") is None
-                        else _signal_name(
-                            o.get("unless_signal"), f"{where}.lead_overrides[{j}].unless_signal"
-                        )
+                        else _signal_name(o.get("unless_signal"), f"{where}.lead_overrides[{j}].unless_signal")
                     ),
                 )
                 for j, o in enumerate(_objects(overrides, f"{where}.lead_overrides"))

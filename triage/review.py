@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.audit import Actor
 from hotline.lifecycle import OPEN_STATUSES
+from hotline.links import LinkSigner
 from hotline.models import Agency, Assignment, LevelChangeRequest, Report, TriageDecision, utcnow
-from hotline.taxonomy import AssignmentRole, AssignmentStatus, Urgency, UserRole
-from notifications import messages, outbox
+from hotline.operations import new_reply_code, notify_assignment
+from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
 from triage.deadlines import due_at
 from triage.policy import Policy
 
@@ -60,9 +61,7 @@ def _deadlines(policy: Policy, level: Urgency, start: datetime, timezone: str) -
     return ack, feedback
 
 
-def _override(
-    session: Session, report: Report, level: Urgency, actor: Actor, rule: str, reason: str
-) -> TriageDecision:
+def _override(session: Session, report: Report, level: Urgency, actor: Actor, rule: str, reason: str) -> TriageDecision:
     previous = _latest_decision(report)
     decision = TriageDecision(
         report_id=report.id,
@@ -97,9 +96,7 @@ def _override(
     return decision
 
 
-def _reschedule(
-    session: Session, report: Report, ack: datetime, feedback: datetime, *, sooner_only: bool
-) -> None:
+def _reschedule(session: Session, report: Report, ack: datetime, feedback: datetime, *, sooner_only: bool) -> None:
     """Move the open assignments' deadlines (only ever earlier when ``sooner_only``)."""
     for assignment in report.assignments:
         if assignment.status not in OPEN_ASSIGNMENTS:
@@ -123,6 +120,7 @@ def change_level(
     reason: str,
     policy: Policy,
     timezone: str,
+    links: LinkSigner,
 ) -> LevelChangeRequest | TriageDecision:
     """Raise (at once) or lower (with a reason; red/orange only with approval) a report's level.
 
@@ -135,12 +133,10 @@ def change_level(
     if new_level == current:
         raise ReviewError("the report already has this level")
     if new_level.rank > current.rank:
-        decision = _override(
-            session, report, new_level, actor, "operator-upgrade", reason or "raised by operator"
-        )
+        decision = _override(session, report, new_level, actor, "operator-upgrade", reason or "raised by operator")
         ack, feedback = _deadlines(policy, new_level, utcnow(), timezone)
         _reschedule(session, report, ack, feedback, sooner_only=True)
-        _notify_open_assignments(session, report, decision)
+        _notify_open_assignments(session, report, decision, links)
         return decision
     if not reason:
         raise ReviewError("lowering a level needs a reason")
@@ -226,9 +222,7 @@ def decide_level_change(
         reason=request.decision_note,
     )
     if approve and report.urgency == request.from_level:
-        _override(
-            session, report, Urgency(request.to_level), actor, "supervisor-approved-downgrade", request.reason
-        )
+        _override(session, report, Urgency(request.to_level), actor, "supervisor-approved-downgrade", request.reason)
         start = report.triaged_at or report.received_at
         _reschedule(
             session,
@@ -240,7 +234,13 @@ def decide_level_change(
 
 
 def reroute(
-    session: Session, report: Report, assignment: Assignment, agency: Agency, actor: Actor, reason: str
+    session: Session,
+    report: Report,
+    assignment: Assignment,
+    agency: Agency,
+    actor: Actor,
+    reason: str,
+    links: LinkSigner,
 ) -> Assignment:
     """Move an assignment to another agency: the old one is cancelled, the new one notified."""
     reason = (reason or "").strip()
@@ -275,6 +275,7 @@ def reroute(
         created_at=utcnow(),
         acknowledge_due_at=assignment.acknowledge_due_at,
         feedback_due_at=assignment.feedback_due_at,
+        reply_code=new_reply_code(),
     )
     report.assignments.append(replacement)
     session.flush()
@@ -289,46 +290,11 @@ def reroute(
         reason=reason,
         details={"from_agency_id": assignment.agency_id, "to_agency_id": agency.id},
     )
-    _queue_dispatch(session, report, replacement, agency, "reroute")
+    notify_assignment(session, report, replacement, links, cause="reroute")
     return replacement
 
 
-def _notify_open_assignments(session: Session, report: Report, decision: TriageDecision) -> None:
+def _notify_open_assignments(session: Session, report: Report, decision: TriageDecision, links: LinkSigner) -> None:
     for assignment in report.assignments:
         if assignment.status in OPEN_ASSIGNMENTS:
-            _queue_dispatch(session, report, assignment, assignment.agency, f"level{decision.id}")
-
-
-def _queue_dispatch(
-    session: Session, report: Report, assignment: Assignment, agency: Agency, cause: str
-) -> None:
-    body = messages.dispatch_sms(
-        reference=report.reference or "",
-        urgency=report.urgency or Urgency.YELLOW,
-        categories=report.categories,
-        role=assignment.role,
-        acknowledge_due_at=assignment.acknowledge_due_at,
-        language=agency.language,
-    )
-    outbox.queue(
-        session,
-        dedupe_key=f"{cause}:{assignment.id}:sms",
-        report=report,
-        assignment=assignment,
-        purpose="dispatch",
-        recipient=agency.duty_phone,
-        language=agency.language,
-        body=body,
-    )
-    if report.urgency == Urgency.RED and assignment.role == AssignmentRole.LEAD:
-        outbox.queue(
-            session,
-            dedupe_key=f"{cause}:{assignment.id}:voice",
-            report=report,
-            assignment=assignment,
-            purpose="dispatch",
-            channel="voice",
-            recipient=agency.voice_phone or agency.duty_phone,
-            language=agency.language,
-            body=messages.dispatch_voice(report.reference or "", agency.language),
-        )
+            notify_assignment(session, report, assignment, links, cause=f"level{decision.id}")

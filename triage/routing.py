@@ -66,9 +66,7 @@ def route(
             Agency.jurisdiction_code.in_(set(chain) | set(home_chain)),
         )
     ).all()
-    by_place = {
-        (a.agency_type, a.jurisdiction_code): a for a in sorted(agencies, key=lambda a: a.id, reverse=True)
-    }
+    by_place = {(a.agency_type, a.jurisdiction_code): a for a in sorted(agencies, key=lambda a: a.id, reverse=True)}
 
     def most_specific(agency_type: str, codes: list[str]) -> Agency | None:
         for code in codes:
@@ -95,11 +93,7 @@ def route(
     if not location_usable or not has_lead:
         office = most_specific(AgencyType.MINOR_PROTECTION_OFFICE, home_chain)
         if office is not None and all(r.agency.id != office.id for r in routed):
-            why = (
-                "no usable location: confirm the jurisdiction"
-                if not location_usable
-                else "no lead agency found"
-            )
+            why = "no usable location: confirm the jurisdiction" if not location_usable else "no lead agency found"
             role = AssignmentRole.ASSISTING if has_lead else AssignmentRole.LEAD
             routed.append(RoutedAgency(office, role, f"minor_protection_office: {why}"))
     return routed

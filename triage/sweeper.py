@@ -1,25 +1,30 @@
-"""The sweeper: finds work the queue lost and hands it back, and beats a heartbeat.
+"""The sweeper: finds work the queue lost and hands it back, escalates what is overdue, and beats
+a heartbeat.
 
 The database is the source of truth: a report still ``received``, or a notification still
 ``pending`` and due, whose job was enqueued more than ``STALE_AFTER`` seconds ago (or never,
 because Redis was down) is enqueued again. Jobs are idempotent, so a spurious re-enqueue is
 harmless. A notification stuck in ``sending`` (its worker died mid-send) is returned to
-``pending`` for the console channel, where resending is harmless.
+``pending`` for the console channel, where resending is harmless, and marked ``unknown`` for
+Twilio, where it must be reconciled instead; due ``unknown`` rows get a reconcile job. Then the
+escalation ladder runs (``triage.escalation``).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import or_, select, update
 
 from hotline.db import get_db
+from hotline.links import signer_for
 from hotline.models import Heartbeat, Notification, Report, utcnow
 from hotline.queue import get_queue
 from hotline.taxonomy import NotificationStatus, ReportStatus
+from triage.escalation import escalate_due
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,8 @@ class SweepResult:
     reports_requeued: int = 0
     notifications_requeued: int = 0
     notifications_unstuck: int = 0
+    reconciliations: int = 0
+    escalations: dict[str, int] = field(default_factory=dict)
 
 
 def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
@@ -50,7 +57,16 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
             )
             .values(status=NotificationStatus.PENDING, enqueued_at=None)
         )
-        result.notifications_unstuck = unstuck.rowcount or 0
+        stuck_unknown = session.execute(
+            update(Notification)
+            .where(
+                Notification.status == NotificationStatus.SENDING,
+                Notification.provider != "console",
+                Notification.claimed_at < now - 5 * stale,
+            )
+            .values(status=NotificationStatus.UNKNOWN, next_attempt_at=now, enqueued_at=None)
+        )
+        result.notifications_unstuck = (unstuck.rowcount or 0) + (stuck_unknown.rowcount or 0)
         report_ids = session.scalars(
             select(Report.id)
             .where(
@@ -70,21 +86,37 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
             .order_by(Notification.next_attempt_at)
             .limit(BATCH)
         ).all()
+        unknown_ids = session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status == NotificationStatus.UNKNOWN,
+                Notification.next_attempt_at <= now,
+                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < now - stale),
+            )
+            .limit(BATCH)
+        ).all()
         if report_ids:
             session.execute(update(Report).where(Report.id.in_(report_ids)).values(triage_enqueued_at=now))
         if notification_ids:
-            session.execute(
-                update(Notification).where(Notification.id.in_(notification_ids)).values(enqueued_at=now)
-            )
+            session.execute(update(Notification).where(Notification.id.in_(notification_ids)).values(enqueued_at=now))
+        if unknown_ids:
+            session.execute(update(Notification).where(Notification.id.in_(unknown_ids)).values(enqueued_at=now))
+        result.escalations = escalate_due(session, now, signer_for(app.config), app.config["HOME_JURISDICTION"])
         _beat(session, process_name, "sweeper")
         session.commit()
     for report_id in report_ids:
         result.reports_requeued += job_queue.enqueue("triage", "triage.jobs.triage_report", report_id)
     for notification_id in notification_ids:
-        result.notifications_requeued += job_queue.enqueue(
-            "notify", "notifications.jobs.deliver", notification_id
-        )
-    if report_ids or notification_ids or result.notifications_unstuck:
+        result.notifications_requeued += job_queue.enqueue("notify", "notifications.jobs.deliver", notification_id)
+    for notification_id in unknown_ids:
+        result.reconciliations += job_queue.enqueue("notify", "notifications.jobs.reconcile", notification_id)
+    if (
+        report_ids
+        or notification_ids
+        or unknown_ids
+        or result.notifications_unstuck
+        or any(result.escalations.values())
+    ):
         log.warning("sweep: %s", result)
     return result
 

@@ -273,9 +273,7 @@ class Matcher:
         self._automaton = ahocorasick.Automaton()
         self._compile(lexicon)
         self.combos = _combos(lexicon.get("combos", []), set(self.signals))
-        self.known_signals = (
-            frozenset(self.signals) | {combo.signal for combo in self.combos} | {"multiple_injuries"}
-        )
+        self.known_signals = frozenset(self.signals) | {combo.signal for combo in self.combos} | {"multiple_injuries"}
 
     def normalize(self, text: str) -> str:
         """Fold ``text`` for matching; the result has exactly the same length."""
@@ -424,9 +422,7 @@ class Matcher:
             if spec.negatable:
                 reason = self._cue_before(cues["negation"], start, clause, clause_of, norm, windowed=True)
             if not reason and not spec.hypothetical_ok:
-                reason = self._cue_before(
-                    cues["hypothetical"], start, clause, clause_of, norm, windowed=False
-                )
+                reason = self._cue_before(cues["hypothetical"], start, clause, clause_of, norm, windowed=False)
             if not reason and spec.child_subject:
                 reason = _adult_subject(persons, start, clause, text)
             hedge = self._cue_before(cues["hedge"], start, clause, clause_of, norm, windowed=False)
@@ -516,18 +512,14 @@ class Matcher:
                 continue
             if windowed:
                 window = (
-                    self.settings.negation_window_latin
-                    if cue.entry.latin_start
-                    else self.settings.negation_window_cjk
+                    self.settings.negation_window_latin if cue.entry.latin_start else self.settings.negation_window_cjk
                 )
                 if start - cue.end > window:
                     continue
             best = norm[cue.start : cue.end]
         return best
 
-    def _persons(
-        self, found: list[tuple[str, int, int, str]], clause_of: Any, text: str, norm: str
-    ) -> list[Person]:
+    def _persons(self, found: list[tuple[str, int, int, str]], clause_of: Any, text: str, norm: str) -> list[Person]:
         """People named in the text, in order; a longer name hides a shorter one it overlaps.
 
         ``agent_marked`` is true when a passive or causative marker (被, 让, 由, by) comes just before
@@ -637,9 +629,7 @@ def _apply_combo(combo: Combo, positive: Mapping[str, list[Hit]], text: str, lim
         if not shared:
             return None
         unit = min(shared)
-        chosen = [
-            min((h for h in hits if getattr(h, attr) == unit), key=lambda h: h.start) for hits in per_group
-        ]
+        chosen = [min((h for h in hits if getattr(h, attr) == unit), key=lambda h: h.start) for hits in per_group]
     start = min(h.start for h in chosen)
     end = max(h.end for h in chosen)
     if end - start <= limit:
@@ -698,9 +688,7 @@ def _sex(positive: Mapping[str, list[Hit]], text: str) -> tuple[str | None, str]
 
 def _plausible_months(norm: str, start: int, end: int) -> bool:
     """False for durations that look like an infant's age: 怀孕约3个月, 3个月前, 3个月以来."""
-    return (
-        "孕" not in norm[max(0, start - 5) : start] and (norm[end : end + 1] or " ") not in "前后内以了来多"
-    )
+    return "孕" not in norm[max(0, start - 5) : start] and (norm[end : end + 1] or " ") not in "前后内以了来多"
 
 
 def _cn_number(text: str) -> int | None:

@@ -9,15 +9,24 @@ from hotline.models.directory import Agency, Jurisdiction
 from hotline.models.notification import Notification
 from hotline.models.ops import AuditEvent, Heartbeat
 from hotline.models.policy import PolicyVersion
-from hotline.models.report import Assignment, LevelChangeRequest, Report, TriageDecision
+from hotline.models.report import (
+    Assignment,
+    AssignmentNote,
+    Escalation,
+    LevelChangeRequest,
+    Report,
+    TriageDecision,
+)
 from hotline.models.user import ApiToken, User
 
 __all__ = [
     "Agency",
     "ApiToken",
     "Assignment",
+    "AssignmentNote",
     "AuditEvent",
     "Base",
+    "Escalation",
     "Heartbeat",
     "Jurisdiction",
     "LevelChangeRequest",

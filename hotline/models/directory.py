@@ -39,5 +39,7 @@ class Agency(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a message to a number failed permanently (invalid, blocked): an administrator fixes it.
+    bad_numbers: Mapped[list[str]] = mapped_column(default=list)
 
     jurisdiction: Mapped[Jurisdiction] = relationship()

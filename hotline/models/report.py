@@ -67,9 +67,7 @@ class Report(Base):
     triage_attempts: Mapped[int] = mapped_column(default=0)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
 
-    decisions: Mapped[list[TriageDecision]] = relationship(
-        back_populates="report", order_by="TriageDecision.id"
-    )
+    decisions: Mapped[list[TriageDecision]] = relationship(back_populates="report", order_by="TriageDecision.id")
     assignments: Mapped[list[Assignment]] = relationship(back_populates="report", order_by="Assignment.id")
 
 
@@ -119,9 +117,48 @@ class Assignment(Base):
     feedback_at: Mapped[datetime | None]
     feedback_outcome: Mapped[str | None] = mapped_column(String(32))
     feedback_note: Mapped[str | None] = mapped_column(Text)
+    declined_reason: Mapped[str | None] = mapped_column(Text)
+    # A short code the agency may reply with instead of the reference ("1 483920").
+    reply_code: Mapped[str | None] = mapped_column(String(8), index=True)
 
     report: Mapped[Report] = relationship(back_populates="assignments")
     agency: Mapped[Agency] = relationship()
+    notes: Mapped[list[AssignmentNote]] = relationship(order_by="AssignmentNote.id")
+
+
+class AssignmentNote(Base):
+    """A progress note an agency adds while handling its assignment."""
+
+    __tablename__ = "assignment_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Escalation(Base):
+    """One escalation step (督办) fired for one assignment; the unique key makes each step happen
+    exactly once, however many sweepers race for it."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "step", name="uq_escalations_assignment_step"),
+        Index("ix_escalations_fired_at", "fired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    # ack_overdue, ack_overdue_twice, feedback_overdue, delivery_failed, or manual (a supervisor's 督办)
+    step: Mapped[str] = mapped_column(String(32))
+    fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_label: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+
+    assignment: Mapped[Assignment] = relationship()
 
 
 class LevelChangeRequest(Base):

@@ -69,9 +69,7 @@ def policy():
 @bp.get("/agencies")
 @roles_required(UserRole.ADMIN, UserRole.SUPERVISOR)
 def agencies():
-    rows = (
-        request_session().scalars(select(Agency).order_by(Agency.jurisdiction_code, Agency.agency_type)).all()
-    )
+    rows = request_session().scalars(select(Agency).order_by(Agency.jurisdiction_code, Agency.agency_type)).all()
     return render_template("admin/agencies.html", agencies=rows)
 
 

@@ -60,15 +60,11 @@ def create_report():
     try:
         intake = parse_intake(data)
     except IntakeError as exc:
-        return _error(
-            422, "invalid_intake", "报告内容有误 / the report has invalid fields", fields=exc.errors
-        )
+        return _error(422, "invalid_intake", "报告内容有误 / the report has invalid fields", fields=exc.errors)
     db_session = request_session()
     channel = intake.channel or "api"
     if intake.id:
-        existing = db_session.scalar(
-            select(Report).where(Report.channel == channel, Report.external_id == intake.id)
-        )
+        existing = db_session.scalar(select(Report).where(Report.channel == channel, Report.external_id == intake.id))
         if existing is not None:
             db_session.commit()  # keeps the token's last use
             return {"reference": existing.reference, "url": _report_url(existing), "duplicate": True}, 200

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from hotline import operations, queries
 from hotline.db import request_session
+from hotline.links import signer_for
 from hotline.models import Agency, Assignment, LevelChangeRequest, Report
 from hotline.security import roles_required
 from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
@@ -48,9 +49,7 @@ def report(reference: str):
         can_approve=current_user.role in review.APPROVERS,
         levels=list(Urgency),
         requests=queries.level_change_requests(db_session, found.id),
-        agencies=db_session.scalars(
-            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
-        ).all(),
+        agencies=db_session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)).all(),
         open_assignments=[a for a in found.assignments if a.status != AssignmentStatus.CANCELLED],
         events=queries.timeline(db_session, found.id),
         notifications=queries.notifications_for(db_session, found.id),
@@ -96,6 +95,7 @@ def change_level(reference: str):
             request.form.get("reason", ""),
             active_policy(request_session()),
             current_app.config["TIMEZONE"],
+            signer_for(current_app.config),
         )
     except review.ReviewError as exc:
         return _finish(reference, exc, "")
@@ -136,7 +136,15 @@ def reroute(reference: str):
     if assignment is None or agency is None or assignment.report_id != report.id:
         abort(400)
     try:
-        review.reroute(db_session, report, assignment, agency, user_actor(), request.form.get("reason", ""))
+        review.reroute(
+            db_session,
+            report,
+            assignment,
+            agency,
+            user_actor(),
+            request.form.get("reason", ""),
+            signer_for(current_app.config),
+        )
     except review.ReviewError as exc:
         return _finish(reference, exc, "")
     return _finish(reference, None, _("已改派至 %(agency)s", agency=agency.name))

@@ -70,13 +70,9 @@ def status():
     found = None
     if form.validate_on_submit():
         db_session = request_session()
-        report = db_session.scalar(
-            select(Report).where(Report.reference == form.reference.data.strip().upper())
-        )
+        report = db_session.scalar(select(Report).where(Report.reference == form.reference.data.strip().upper()))
         if report is not None and operations.check_status_code(report, form.code.data):
-            operations.record_view(
-                db_session, report, Actor("reporter", None, "status check", client_ip()), "status"
-            )
+            operations.record_view(db_session, report, Actor("reporter", None, "status check", client_ip()), "status")
             db_session.commit()
             found = report
         else:

@@ -44,14 +44,10 @@ def test_create_and_read(client, token, drain) -> None:
 
 
 def test_reading_is_audited(client, token, db_session) -> None:
-    reference = client.post("/api/v1/reports", json=factories.BLUE_INTAKE, headers=auth(token)).get_json()[
-        "reference"
-    ]
+    reference = client.post("/api/v1/reports", json=factories.BLUE_INTAKE, headers=auth(token)).get_json()["reference"]
     client.get(f"/api/v1/reports/{reference}", headers=auth(token))
     assert (
-        db_session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "report.viewed.api")
-        )
+        db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "report.viewed.api"))
         == 1
     )
 
@@ -82,9 +78,7 @@ def test_invalid_intake(client, token, db_session, body, status, field) -> None:
 
 
 def test_not_json(client, token) -> None:
-    response = client.post(
-        "/api/v1/reports", data="narrative=x", headers=auth(token), content_type="text/plain"
-    )
+    response = client.post("/api/v1/reports", data="narrative=x", headers=auth(token), content_type="text/plain")
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_json"
 
 
@@ -98,9 +92,7 @@ def test_bad_or_missing_token(client, token, header) -> None:
 def test_scopes_are_enforced(client, app, db_session) -> None:
     read_only = factories.api_token(db_session, "reader", scopes="reports:read")
     db_session.commit()
-    assert (
-        client.post("/api/v1/reports", json=factories.BLUE_INTAKE, headers=auth(read_only)).status_code == 403
-    )
+    assert client.post("/api/v1/reports", json=factories.BLUE_INTAKE, headers=auth(read_only)).status_code == 403
 
 
 def test_revoked_token(client, token, db_session) -> None:

@@ -79,9 +79,7 @@ def test_agency_staff_cannot_open_a_report_page(client, people, triaged_report) 
 
 
 @pytest.mark.parametrize(("role", "sees"), [("operator", True), ("supervisor", True), ("admin", False)])
-def test_reporter_identity_only_for_operators_and_supervisors(
-    client, people, triaged_report, role, sees
-) -> None:
+def test_reporter_identity_only_for_operators_and_supervisors(client, people, triaged_report, role, sees) -> None:
     login(client, people[role].username)
     page = client.get(f"/console/reports/{triaged_report.reference}").get_data(as_text=True)
     assert ("李老师" in page) is sees

@@ -114,9 +114,7 @@ def test_status_with_wrong_code_reveals_nothing(app, client, demo, db_session) -
         ({"jurisdiction_code": "33-01"}, "行政区划代码"),
     ],
 )
-def test_bad_input_is_explained_and_keeps_what_was_typed(
-    client, db_session, change: dict, message: str
-) -> None:
+def test_bad_input_is_explained_and_keeps_what_was_typed(client, db_session, change: dict, message: str) -> None:
     response = submit(client, {**FORM, **change})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -166,9 +164,7 @@ def test_jobs_are_idempotent(app, demo, drain, db_session) -> None:
         {a.agency_id for a in db_session.scalars(select(Assignment))}
     )
     statuses = db_session.scalars(
-        select(AuditEvent.after).where(
-            AuditEvent.report_id == report.id, AuditEvent.action == "report.status"
-        )
+        select(AuditEvent.after).where(AuditEvent.report_id == report.id, AuditEvent.action == "report.status")
     ).all()
     assert statuses == ["triaged", "dispatched"]
 

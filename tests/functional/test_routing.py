@@ -36,12 +36,8 @@ def directory(db_session):
     for code, name, parent, level in DEMO_JURISDICTIONS:
         factories.jurisdiction(db_session, code, name, parent, level)
     return {
-        "station": factories.agency(
-            db_session, name="湖滨派出所", agency_type="police", jurisdiction_code="330102001"
-        ),
-        "bureau": factories.agency(
-            db_session, name="上城区公安分局", agency_type="police", jurisdiction_code="330102"
-        ),
+        "station": factories.agency(db_session, name="湖滨派出所", agency_type="police", jurisdiction_code="330102001"),
+        "bureau": factories.agency(db_session, name="上城区公安分局", agency_type="police", jurisdiction_code="330102"),
         "civil": factories.agency(
             db_session, name="上城区民政局", agency_type="civil_affairs", jurisdiction_code="330102"
         ),

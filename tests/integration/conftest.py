@@ -56,9 +56,7 @@ def servers() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def worker_process(
-    servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen]:
+def worker_process(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen]:
     """A real rq worker (``hotline worker``), forking a work horse per job, for the whole session."""
     database_url, redis_url = servers
     log = tmp_path_factory.mktemp("worker") / "worker.log"
@@ -89,9 +87,7 @@ def worker_process(
 @pytest.fixture
 def app(servers: tuple[str, str], tmp_path: Path) -> Iterator[Flask]:
     database_url, redis_url = servers
-    application = make_app(
-        tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY="integration-secret"
-    )
+    application = make_app(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY="integration-secret")
     database = get_db(application)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with database.engine.begin() as connection:

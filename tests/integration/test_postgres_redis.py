@@ -56,9 +56,7 @@ def test_api_to_dispatch_through_a_real_worker(app, worker_process) -> None:
         token = factories.api_token(session)
         session.commit()
     client = app.test_client()
-    created = client.post(
-        "/api/v1/reports", json=factories.BLUE_INTAKE, headers={"Authorization": f"Bearer {token}"}
-    )
+    created = client.post("/api/v1/reports", json=factories.BLUE_INTAKE, headers={"Authorization": f"Bearer {token}"})
     assert created.status_code == 201
     reference = created.get_json()["reference"]
     wait_for(lambda: report_status(app, reference) == "dispatched", what="triage and dispatch")
@@ -82,9 +80,7 @@ def test_redis_down_at_intake_then_swept(app, worker_process, tmp_path) -> None:
         assert report.status == "received"
     app.config["STALE_AFTER"] = 0
     assert sweep(app).reports_requeued == 1
-    wait_for(
-        lambda: report_status(app, report.reference) == "dispatched", what="the swept report to be dispatched"
-    )
+    wait_for(lambda: report_status(app, report.reference) == "dispatched", what="the swept report to be dispatched")
     get_db(broken).engine.dispose()
 
 

@@ -33,9 +33,7 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert config["DATABASE_URL"] == "postgresql+psycopg://x/y"
 
 
-@pytest.mark.parametrize(
-    ("name", "value"), [("HOTLINE_PORT", "eighty"), ("HOTLINE_SECURE_COOKIES", "perhaps")]
-)
+@pytest.mark.parametrize(("name", "value"), [("HOTLINE_PORT", "eighty"), ("HOTLINE_SECURE_COOKIES", "perhaps")])
 def test_bad_values_are_refused_with_the_variable_named(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         load_config(str(tmp_path), environ={name: value})

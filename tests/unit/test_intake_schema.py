@@ -88,8 +88,6 @@ def test_phone_normalised_to_e164(raw: str, expected: str) -> None:
 
 
 def test_round_trip_through_json() -> None:
-    data = json.loads(
-        (SHARED / "eval" / "triage_dev_inputs.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    )
+    data = json.loads((SHARED / "eval" / "triage_dev_inputs.jsonl").read_text(encoding="utf-8").splitlines()[0])
     intake = parse_intake(data)
     assert parse_intake(intake.to_json()) == intake

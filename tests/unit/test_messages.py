@@ -26,11 +26,7 @@ def test_dispatch_sms_has_reference_level_category_deadline_and_reply_code(langu
     assert "HX-2026-000123" in text
     assert "1 HX-2026-000123" in text
     assert "15:30" in text  # the deadline in Beijing time
-    assert (
-        ("红色" in text and "性侵害" in text)
-        if language == "zh"
-        else ("Red" in text and "Sexual abuse" in text)
-    )
+    assert ("红色" in text and "性侵害" in text) if language == "zh" else ("Red" in text and "Sexual abuse" in text)
 
 
 def test_message_builders_cannot_take_personal_data() -> None:

@@ -23,9 +23,7 @@ def run(narrative: str, **fields: Any) -> TriageResult:
     return classify(parse_intake({"narrative": narrative, **fields}))
 
 
-def web(
-    age: int | None, sex: str, observed: list[str], relationship: str = "unknown", **screening: str
-) -> dict:
+def web(age: int | None, sex: str, observed: list[str], relationship: str = "unknown", **screening: str) -> dict:
     answers = {
         "immediate_danger": "no",
         "perpetrator_access_24h": "no",
@@ -108,8 +106,7 @@ NARRATIVES = [
         ["MR9"],
     ),
     (
-        "A 15-year-old girl told her teacher she is pregnant; she says her boyfriend is 16 and it was "
-        "consensual.",
+        "A 15-year-old girl told her teacher she is pregnant; she says her boyfriend is 16 and it was consensual.",
         "yellow",
         ["early_marriage"],
         [],
@@ -131,8 +128,7 @@ NARRATIVES = [
     ("孩子上周被同村一名男子强行带走后下落不明。", "red", ["missing_trafficking"], ["MR7"]),
     ("火车站有几个小孩在乞讨,旁边有大人看着收钱。", "red", ["organized_begging"], ["MR8"]),
     (
-        "Two children, about 6 and 8, are begging at the subway entrance right now while a man "
-        "collects the money.",
+        "Two children, about 6 and 8, are begging at the subway entrance right now while a man collects the money.",
         "red",
         ["organized_begging"],
         ["MR8"],
@@ -298,9 +294,7 @@ def test_checkbox_access_yes_for_an_adult_is_red() -> None:
 
 
 def test_access_rule_does_not_apply_to_peers() -> None:
-    result = run(
-        "被同学推搡,没有受伤。", **web(12, "male", ["bullying"], "peer", perpetrator_access_24h="yes")
-    )
+    result = run("被同学推搡,没有受伤。", **web(12, "male", ["bullying"], "peer", perpetrator_access_24h="yes"))
     assert result.urgency is Urgency.YELLOW
 
 

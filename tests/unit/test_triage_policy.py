@@ -158,9 +158,7 @@ def _delete(doc: dict[str, Any], path: tuple) -> None:
         (("extra_section",), {}, "extra_section"),
     ],
 )
-def test_validation_names_the_bad_key(
-    document: dict[str, Any], path: tuple, value: Any, message: str
-) -> None:
+def test_validation_names_the_bad_key(document: dict[str, Any], path: tuple, value: Any, message: str) -> None:
     _set(document, path, value)
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_policy(document)
@@ -181,9 +179,7 @@ def test_missing_parts_are_named(document: dict[str, Any], path: tuple, message:
 
 
 def test_missing_catalogue_entry_is_named(document: dict[str, Any]) -> None:
-    document["catalogue"]["entries"] = [
-        e for e in document["catalogue"]["entries"] if e["category"] != "hardship"
-    ]
+    document["catalogue"]["entries"] = [e for e in document["catalogue"]["entries"] if e["category"] != "hardship"]
     with pytest.raises(ValueError, match="catalogue.hardship"):
         load_policy(document)
 

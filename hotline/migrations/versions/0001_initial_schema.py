@@ -107,9 +107,7 @@ def upgrade() -> None:
         sa.Column("triage_enqueued_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("triage_attempts", sa.Integer(), nullable=False),
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["merged_into_id"], ["reports.id"], name=op.f("fk_reports_merged_into_id_reports")
-        ),
+        sa.ForeignKeyConstraint(["merged_into_id"], ["reports.id"], name=op.f("fk_reports_merged_into_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
         sa.UniqueConstraint("channel", "external_id", name="uq_reports_channel_external_id"),
         sa.UniqueConstraint("reference", name=op.f("uq_reports_reference")),
@@ -141,9 +139,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agencies")),
     )
     with op.batch_alter_table("agencies", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_agencies_type_jurisdiction", ["agency_type", "jurisdiction_code"], unique=False
-        )
+        batch_op.create_index("ix_agencies_type_jurisdiction", ["agency_type", "jurisdiction_code"], unique=False)
 
     op.create_table(
         "audit_events",
@@ -165,9 +161,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("ip_address", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["report_id"], ["reports.id"], name=op.f("fk_audit_events_report_id_reports")
-        ),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_audit_events_report_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
@@ -189,9 +183,7 @@ def upgrade() -> None:
         sa.Column("feedback_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("feedback_outcome", sa.String(length=32), nullable=True),
         sa.Column("feedback_note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["agency_id"], ["agencies.id"], name=op.f("fk_assignments_agency_id_agencies")
-        ),
+        sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_assignments_agency_id_agencies")),
         sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_assignments_report_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
         sa.UniqueConstraint("report_id", "agency_id", name="uq_assignments_report_agency"),
@@ -241,9 +233,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["decided_by_id"], ["users.id"], name=op.f("fk_level_change_requests_decided_by_id_users")
         ),
-        sa.ForeignKeyConstraint(
-            ["report_id"], ["reports.id"], name=op.f("fk_level_change_requests_report_id_reports")
-        ),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_level_change_requests_report_id_reports")),
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["users.id"], name=op.f("fk_level_change_requests_requested_by_id_users")
         ),
@@ -278,9 +268,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["assignment_id"], ["assignments.id"], name=op.f("fk_notifications_assignment_id_assignments")
         ),
-        sa.ForeignKeyConstraint(
-            ["report_id"], ["reports.id"], name=op.f("fk_notifications_report_id_reports")
-        ),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_notifications_report_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notifications_dedupe_key")),
     )
@@ -301,9 +289,7 @@ def upgrade() -> None:
         sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_policy_versions_created_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_policy_versions_created_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_versions")),
     )
     with op.batch_alter_table("policy_versions", schema=None) as batch_op:
@@ -341,9 +327,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_triage_decisions_actor_id_users")),
-        sa.ForeignKeyConstraint(
-            ["report_id"], ["reports.id"], name=op.f("fk_triage_decisions_report_id_reports")
-        ),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_triage_decisions_report_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_triage_decisions")),
     )
     with op.batch_alter_table("triage_decisions", schema=None) as batch_op:
