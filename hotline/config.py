@@ -50,7 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_FROM_NUMBER", "", "The Twilio number SMS and calls are sent from (E.164)."),
     Setting("TWILIO_API_BASE", "", "Send Twilio API requests here instead of https://api.twilio.com (a mock server)."),
     Setting("TWILIO_TIMEOUT", 10, "Seconds before a Twilio HTTP request times out.", int),
-    Setting("SMS_RATE_PER_SECOND", 10, "Messages per second sent from the sender number (a long code takes 1, a short code 100).", int),
+    Setting(
+        "SMS_RATE_PER_SECOND",
+        10,
+        "Messages per second sent from the sender number (a long code takes 1, a short code 100).",
+        int,
+    ),
     Setting("HOST", "127.0.0.1", "Address `hotline serve` listens on."),
     Setting("PORT", 5000, "Port `hotline serve` listens on.", int),
     Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in links sent to reporters and agencies."),

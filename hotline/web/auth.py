@@ -27,7 +27,7 @@ HOME_BY_ROLE = {
     UserRole.OPERATOR: "console.queue",
     UserRole.SUPERVISOR: "console.queue",
     UserRole.ADMIN: "console.queue",
-    UserRole.AGENCY_STAFF: "console.my_assignments",
+    UserRole.AGENCY_STAFF: "agency.index",
 }
 
 

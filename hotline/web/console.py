@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from hotline import operations, queries
 from hotline.db import request_session
+from hotline.lifecycle import TransitionError
 from hotline.links import signer_for
 from hotline.models import Agency, Assignment, LevelChangeRequest, Report
 from hotline.security import roles_required
 from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
 from hotline.web import user_actor
+from notifications import webhooks
 from triage import review
 from triage.policy_store import active_policy
 
@@ -156,10 +158,49 @@ def outbox():
     return render_template("console/outbox.html", notifications=queries.console_outbox(request_session()))
 
 
-@bp.get("/assignments")
-@roles_required(UserRole.AGENCY_STAFF)
-def my_assignments():
-    if current_user.agency_id is None:
-        abort(403)
-    items = queries.agency_assignments(request_session(), current_user.agency_id)
-    return render_template("console/assignments.html", assignments=items)
+@bp.post("/reports/<reference>/close")
+@roles_required(*REVIEWERS)
+def close(reference: str):
+    """办结: every assignment has given feedback; the reporter is told by SMS, without details."""
+    report = _report_or_404(reference)
+    try:
+        operations.close_report(
+            request_session(),
+            report,
+            user_actor(),
+            base_url=current_app.config["BASE_URL"],
+            note=request.form.get("note", ""),
+        )
+    except (operations.AgencyActionError, TransitionError) as exc:
+        request_session().rollback()
+        flash(_("未执行:%(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("console.report", reference=reference))
+    return _finish(reference, None, _("已办结,已通知报告人"))
+
+
+@bp.post("/reports/<reference>/reopen")
+@roles_required(*REVIEWERS)
+def reopen(reference: str):
+    report = _report_or_404(reference)
+    try:
+        operations.reopen_report(request_session(), report, user_actor(), request.form.get("reason", ""))
+    except TransitionError as exc:
+        request_session().rollback()
+        flash(_("未执行:%(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("console.report", reference=reference))
+    return _finish(reference, None, _("已重新打开"))
+
+
+@bp.post("/outbox/reply")
+@roles_required(*STAFF)
+def simulate_reply():
+    """Embedded default only: play an agency's SMS reply, as Twilio would deliver it to /twilio/sms."""
+    if current_app.config["SMS_PROVIDER"] != "console":
+        abort(404)
+    db_session = request_session()
+    outcome = webhooks.handle_sms_reply(
+        db_session, request.form.get("sender", "").strip(), request.form.get("body", "")
+    )
+    db_session.commit()
+    flash(_("模拟回复的应答:%(answer)s", answer=outcome.answer), "info")
+    return redirect(url_for("console.outbox"))

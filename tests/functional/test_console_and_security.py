@@ -64,8 +64,8 @@ def test_console_needs_login(client) -> None:
         ("admin", "/console/", 200),
         ("agency_staff", "/console/", 403),
         ("agency_staff", "/console/outbox", 403),
-        ("agency_staff", "/console/assignments", 200),
-        ("operator", "/console/assignments", 403),
+        ("agency_staff", "/agency/", 200),
+        ("operator", "/agency/", 403),
     ],
 )
 def test_pages_checked_against_role(client, people, role, path, status) -> None:
@@ -112,7 +112,7 @@ def test_queue_orders_by_level_then_deadline(client, people, db_session, drain) 
 
 def test_agency_staff_see_only_their_agency(client, people, triaged_report, db_session) -> None:
     login(client, "cop")
-    page = client.get("/console/assignments").get_data(as_text=True)
+    page = client.get("/agency/").get_data(as_text=True)
     assert "暂无转办" in page  # the report went to the township station, not the county bureau
 
 
