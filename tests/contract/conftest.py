@@ -4,12 +4,20 @@ Prism validates every request against the spec (path, auth, required fields, typ
 an invalid one with HTTP 422, a valid one with the spec's example. Tests and ``bench/intake_to_sms.py``
 point ``TwilioChannel`` at it through ``TWILIO_API_BASE``, so a request of the wrong shape fails them.
 
+One known Prism limitation needs a narrow relaxation of the spec: Prism keeps only the last value of
+a repeated form key (stoplightio/prism#2473; PR #2654 unmerged), so ``StatusCallbackEvent=initiated&
+StatusCallbackEvent=ringing…`` (how Twilio wants arrays, and how the twilio client sends them) reaches
+its validator as one string and fails "must be array". ``relaxed_spec`` lets every array property of
+a form body also be a single item; the item is still validated, and the tests check the full list
+from the request actually sent.
+
 Prism comes from ``tools/prism`` (``npm ci --prefix tools/prism``). When it is not installed the
 tier is skipped on a developer's machine and FAILS in CI (``CI`` set), like the integration tier.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -74,19 +82,43 @@ def twilio_config(api_base: str) -> dict[str, object]:
     }
 
 
-def start_prism(log_path: Path, timeout: float = STARTUP_TIMEOUT) -> PrismServer:
-    """Start ``prism mock`` on the shared spec on a free port and wait until it answers HTTP.
+def relaxed_spec(destination: Path) -> Path:
+    """Write the shared spec to ``destination`` with form-body arrays also accepting one item.
 
-    Loading the 1.9 MB spec takes a second or two; the port opens only once it is loaded, so the
-    first HTTP answer (401 for an unauthenticated probe) means ready. Raises ``RuntimeError``
-    with the log's end if Prism exits or does not answer within ``timeout`` seconds.
+    The only change to Twilio's description: each ``type: array`` property of an
+    ``application/x-www-form-urlencoded`` request body becomes ``anyOf: [item, array]``, because
+    Prism cannot read repeated form keys as an array (see the module docstring).
     """
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            form = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded")
+            properties = form.get("schema", {}).get("properties", {}) if form else {}
+            for name, schema in properties.items():
+                if schema.get("type") == "array":
+                    properties[name] = {"anyOf": [schema["items"], schema]}
+    destination.write_text(json.dumps(spec), encoding="utf-8")
+    return destination
+
+
+def start_prism(workdir: Path, timeout: float = STARTUP_TIMEOUT) -> PrismServer:
+    """Start ``prism mock`` on the (relaxed) shared spec on a free port; wait until it answers HTTP.
+
+    ``workdir`` receives the relaxed spec and Prism's log. Loading the 1.9 MB spec takes a second
+    or two; the port opens only once it is loaded, so the first HTTP answer (401 for an
+    unauthenticated probe) means ready. Raises ``RuntimeError`` with the log's end if Prism exits
+    or does not answer within ``timeout`` seconds.
+    """
+    spec = relaxed_spec(workdir / "twilio_api_v2010.prism.json")
+    log_path = workdir / "prism.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
+            [str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -126,7 +158,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
         pytest.skip(message)
     if not SPEC.exists():
         pytest.fail(f"Twilio's OpenAPI description is missing: {SPEC}")
-    server = start_prism(tmp_path_factory.mktemp("prism") / "prism.log")
+    server = start_prism(tmp_path_factory.mktemp("prism"))
     yield server
     stop_prism(server)
 

@@ -1,0 +1,157 @@
+"""The escalation ladder by time travel: each step fires when due, exactly once, even with
+several sweepers; acknowledged or answered assignments do not escalate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.audit import Actor
+from hotline.db import get_db
+from hotline.links import LinkSigner
+from hotline.models import Assignment, Escalation, Notification, Report, utcnow
+from hotline.operations import acknowledge, record_feedback
+from tests import factories
+from triage.escalation import escalate_due
+from triage.sweeper import sweep
+
+LINKS = LinkSigner("http://localhost", "test-secret-key")
+HOME = "330102"
+AGENCY = Actor("agency", "1", "test agency")
+
+
+@pytest.fixture
+def red(app, db_session, drain) -> Report:
+    factories.demo_area(db_session, app.instance_path)
+    db_session.commit()
+    report, _code = factories.report(db_session)
+    db_session.commit()
+    drain()
+    db_session.expire_all()
+    return db_session.get(Report, report.id)
+
+
+def lead_of(report: Report) -> Assignment:
+    return next(a for a in report.assignments if a.role == "lead")
+
+
+def steps(db_session) -> list[tuple[int, str]]:
+    return sorted(db_session.execute(select(Escalation.assignment_id, Escalation.step)).all())
+
+
+def purposes(db_session, assignment_id: int) -> list[str]:
+    return sorted(
+        db_session.scalars(select(Notification.purpose).where(Notification.assignment_id == assignment_id)).all()
+    )
+
+
+def test_nothing_before_the_deadline(db_session, red) -> None:
+    assert escalate_due(db_session, utcnow(), LINKS, HOME) == {
+        "ack_overdue": 0,
+        "ack_overdue_twice": 0,
+        "feedback_overdue": 0,
+    }
+
+
+def test_ack_overdue_renotifies_agency_backup_and_calls(db_session, red) -> None:
+    lead = lead_of(red)
+    moment = lead.acknowledge_due_at + timedelta(seconds=1)
+    fired = escalate_due(db_session, moment, LINKS, HOME)
+    assert fired["ack_overdue"] == len(red.assignments)
+    assert fired["ack_overdue_twice"] == 0
+    sent = purposes(db_session, lead.id)
+    assert sent.count("escalation_ack_overdue") == 3  # duty SMS, backup SMS, voice (red)
+    recipients = set(
+        db_session.scalars(
+            select(Notification.recipient).where(
+                Notification.assignment_id == lead.id, Notification.purpose == "escalation_ack_overdue"
+            )
+        )
+    )
+    assert {lead.agency.duty_phone, lead.agency.backup_phone} <= recipients
+    assert escalate_due(db_session, moment + timedelta(minutes=1), LINKS, HOME)["ack_overdue"] == 0  # once only
+
+
+def test_twice_the_deadline_tells_the_minor_protection_office(db_session, red) -> None:
+    lead = lead_of(red)
+    window = lead.acknowledge_due_at - lead.created_at
+    escalate_due(db_session, lead.acknowledge_due_at + window - timedelta(seconds=5), LINKS, HOME)
+    assert (lead.id, "ack_overdue_twice") not in steps(db_session)
+    fired = escalate_due(db_session, lead.acknowledge_due_at + window + timedelta(seconds=1), LINKS, HOME)
+    assert fired["ack_overdue_twice"] == len(red.assignments)
+    alert = db_session.scalar(
+        select(Notification).where(
+            Notification.assignment_id == lead.id, Notification.purpose == "supervision_ack_overdue_twice"
+        )
+    )
+    assert alert is not None and "未保办" not in alert.body and red.reference in alert.body
+
+
+def test_acknowledged_assignments_do_not_escalate(db_session, red) -> None:
+    for assignment in red.assignments:
+        acknowledge(db_session, assignment, AGENCY, "test")
+    fired = escalate_due(db_session, utcnow() + timedelta(hours=1), LINKS, HOME)
+    assert fired["ack_overdue"] == 0 and fired["ack_overdue_twice"] == 0
+
+
+def test_feedback_overdue_tells_agency_and_supervisor(db_session, red) -> None:
+    lead = lead_of(red)
+    for assignment in red.assignments:
+        acknowledge(db_session, assignment, AGENCY, "test")
+    record_feedback(db_session, red.assignments[-1], AGENCY, "referred_on", "转介")
+    fired = escalate_due(db_session, lead.feedback_due_at + timedelta(seconds=1), LINKS, HOME)
+    assert fired["feedback_overdue"] == len(red.assignments) - 1  # the one that answered is spared
+    assert "supervision_feedback_overdue" in purposes(db_session, lead.id)
+    assert "escalation_feedback_overdue" in purposes(db_session, lead.id)
+
+
+def test_two_sweepers_fire_each_step_once(app, db_session, red) -> None:
+    lead = lead_of(red)
+    moment = lead.acknowledge_due_at + timedelta(seconds=1)
+    database = get_db(app)
+    with database.session() as first, database.session() as second:
+        a = escalate_due(first, moment, LINKS, HOME)
+        first.commit()
+        b = escalate_due(second, moment, LINKS, HOME)
+        second.commit()
+    assert a["ack_overdue"] == len(red.assignments) and b["ack_overdue"] == 0
+    count = db_session.scalar(select(func.count()).select_from(Escalation).where(Escalation.step == "ack_overdue"))
+    assert count == len(red.assignments)
+
+
+def test_sweeper_escalates_on_schedule_and_sends(app, db_session, drain, red) -> None:
+    """Time travel through the real sweeper: move the deadlines into the past, sweep, deliver."""
+    for assignment in red.assignments:  # created 3 h ago, due 2 h ago: past twice the deadline
+        assignment.created_at = utcnow() - timedelta(hours=3)
+        assignment.acknowledge_due_at = utcnow() - timedelta(hours=2)
+    db_session.commit()
+    result = sweep(app)
+    assert result.escalations["ack_overdue"] == len(red.assignments)
+    assert result.escalations["ack_overdue_twice"] == len(red.assignments)
+    drain()
+    sent = db_session.scalars(select(Notification).where(Notification.purpose.like("escalation_%"))).all()
+    assert sent and all(n.status == "sent" for n in sent)
+    assert sweep(app).escalations["ack_overdue"] == 0
+
+
+@pytest.mark.parametrize("step", ["ack_overdue", "feedback_overdue"])
+def test_working_day_deadlines(app, db_session, drain, step) -> None:
+    """A yellow report's deadlines are on the working-day clock; escalation follows them."""
+    factories.demo_area(db_session, app.instance_path)
+    db_session.commit()
+    data = dict(
+        factories.BLUE_INTAKE,
+        narrative="父母离异后孩子跟着爷爷生活,爷爷年纪大管不了孩子,孩子经常逃学,希望有关部门帮助。",
+    )
+    report, _code = factories.report(db_session, data)
+    db_session.commit()
+    drain()
+    db_session.expire_all()
+    report = db_session.get(Report, report.id)
+    lead = lead_of(report)
+    due = lead.acknowledge_due_at if step == "ack_overdue" else lead.feedback_due_at
+    assert due - report.triaged_at >= timedelta(hours=23)  # at least one working day away
+    assert escalate_due(db_session, due - timedelta(seconds=1), LINKS, HOME)[step] == 0
+    assert escalate_due(db_session, due + timedelta(seconds=1), LINKS, HOME)[step] >= 1
