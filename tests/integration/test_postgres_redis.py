@@ -103,3 +103,81 @@ def test_duplicate_jobs_create_nothing_twice(app, worker_process) -> None:
             select(func.count()).select_from(TriageDecision).where(TriageDecision.report_id == report_id)
         )
         assert decisions == 1
+
+
+def test_full_agency_loop_on_postgres_and_redis(servers, worker_process, tmp_path) -> None:
+    """Red report → real worker dispatches → SMS reply acknowledges → feedback by link → closed →
+    the worker sends the reporter's closure SMS; then escalation steps fire once on PostgreSQL."""
+    from datetime import timedelta
+
+    from twilio.request_validator import RequestValidator
+
+    from hotline.links import signer_for
+    from hotline.models import Assignment, Escalation, utcnow
+    from tests.functional.test_console_and_security import login
+    from triage.escalation import escalate_due
+
+    database_url, redis_url = servers
+    base = "https://hotline.example.gov.cn"
+    app = make_app(
+        tmp_path,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SECRET_KEY="integration-secret",
+        TWILIO_AUTH_TOKEN="integration-token",
+        BASE_URL=base,
+    )
+    from sqlalchemy import text
+
+    from hotline.models import Base as ModelBase
+
+    tables = ", ".join(t.name for t in ModelBase.metadata.sorted_tables)
+    with get_db(app).engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with get_db(app).session() as session:
+        factories.demo_area(session, app.instance_path)
+        report, _code = factories.report(session)
+        factories.user(session, "operator", username="op-int")
+        session.commit()
+        reference, report_id = report.reference, report.id
+    wait_for(lambda: report_status(app, reference) == "dispatched", what="dispatch")
+    with get_db(app).session() as session:
+        lead = session.scalar(select(Assignment).where(Assignment.report_id == report_id, Assignment.role == "lead"))
+        duty_phone, lead_id = lead.agency.duty_phone, lead.id
+        assignment_ids = list(session.scalars(select(Assignment.id).where(Assignment.report_id == report_id)))
+
+    client = app.test_client()
+    params = {"From": duty_phone, "Body": f"1 {reference}"}
+    signature = RequestValidator("integration-token").compute_signature(f"{base}/twilio/sms", params)
+    assert client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert report_status(app, reference) == "acknowledged"
+
+    with get_db(app).session() as session:  # escalation steps fire once, even with two sweepers
+        moment = utcnow() + timedelta(days=30)
+        first = escalate_due(session, moment, signer_for(app.config), "330102")
+        session.commit()
+    with get_db(app).session() as session:
+        second = escalate_due(session, moment, signer_for(app.config), "330102")
+        session.commit()
+        assert first["feedback_overdue"] == len(assignment_ids) and second["feedback_overdue"] == 0
+        assert session.scalar(select(func.count()).select_from(Escalation).where(Escalation.step == "ack_overdue")) == 2
+
+    signer = signer_for(app.config)
+    for assignment_id in assignment_ids:
+        path = signer.url(assignment_id).removeprefix(base)
+        token = csrf_token(client, path)
+        client.post(f"{path}/feedback", data={"outcome": "case_opened", "note": "已立案", "csrf_token": token})
+    assert report_status(app, reference) == "feedback_received"
+    login(client, "op-int")
+    page = f"/console/reports/{reference}"
+    client.post(f"{page}/close", data={"csrf_token": csrf_token(client, page)})
+    assert report_status(app, reference) == "closed"
+
+    def closure_sent() -> bool:
+        with get_db(app).session() as session:
+            n = session.scalar(select(Notification).where(Notification.purpose == "reporter_closure"))
+            return n is not None and n.status == "sent"
+
+    wait_for(closure_sent, what="the reporter's closure SMS")
+    assert lead_id in assignment_ids
+    get_db(app).engine.dispose()

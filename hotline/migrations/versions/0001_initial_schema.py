@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:40:58.981455
+Create Date: 2026-11-23 12:56:50.027361
 """
 
 import sqlalchemy as sa
@@ -77,22 +77,16 @@ def upgrade() -> None:
         sa.Column("jurisdiction_code", sa.String(length=12), nullable=True),
         sa.Column("address", sa.String(length=200), nullable=True),
         sa.Column(
-            "screening",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "screening", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("perpetrator_relationship", sa.String(length=24), nullable=True),
         sa.Column(
-            "intake",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "intake", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("urgency", sa.String(length=8), nullable=True),
         sa.Column("urgency_rank", sa.Integer(), nullable=True),
         sa.Column(
-            "categories",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "categories", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column(
             "mandatory_report_codes",
@@ -131,10 +125,11 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "bad_numbers", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
         sa.ForeignKeyConstraint(
-            ["jurisdiction_code"],
-            ["jurisdictions.code"],
-            name=op.f("fk_agencies_jurisdiction_code_jurisdictions"),
+            ["jurisdiction_code"], ["jurisdictions.code"], name=op.f("fk_agencies_jurisdiction_code_jurisdictions")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agencies")),
     )
@@ -156,9 +151,7 @@ def upgrade() -> None:
         sa.Column("after", sa.String(length=64), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column(
-            "details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("ip_address", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_audit_events_report_id_reports")),
@@ -183,6 +176,8 @@ def upgrade() -> None:
         sa.Column("feedback_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("feedback_outcome", sa.String(length=32), nullable=True),
         sa.Column("feedback_note", sa.Text(), nullable=True),
+        sa.Column("declined_reason", sa.Text(), nullable=True),
+        sa.Column("reply_code", sa.String(length=8), nullable=True),
         sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_assignments_agency_id_agencies")),
         sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_assignments_report_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
@@ -191,6 +186,7 @@ def upgrade() -> None:
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index("ix_assignments_ack_due", ["status", "acknowledge_due_at"], unique=False)
         batch_op.create_index("ix_assignments_agency_status", ["agency_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_assignments_reply_code"), ["reply_code"], unique=False)
 
     op.create_table(
         "users",
@@ -209,13 +205,47 @@ def upgrade() -> None:
         sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_users_agency_id_agencies")),
         sa.ForeignKeyConstraint(
-            ["jurisdiction_code"],
-            ["jurisdictions.code"],
-            name=op.f("fk_users_jurisdiction_code_jurisdictions"),
+            ["jurisdiction_code"], ["jurisdictions.code"], name=op.f("fk_users_jurisdiction_code_jurisdictions")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
+    op.create_table(
+        "assignment_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("author", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"], ["assignments.id"], name=op.f("fk_assignment_notes_assignment_id_assignments")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignment_notes")),
+    )
+    with op.batch_alter_table("assignment_notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_assignment_notes_assignment_id"), ["assignment_id"], unique=False)
+
+    op.create_table(
+        "escalations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(length=32), nullable=False),
+        sa.Column("fired_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor_label", sa.String(length=200), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("resolved_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"], ["assignments.id"], name=op.f("fk_escalations_assignment_id_assignments")
+        ),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_escalations_report_id_reports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalations")),
+        sa.UniqueConstraint("assignment_id", "step", name="uq_escalations_assignment_step"),
+    )
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.create_index("ix_escalations_fired_at", ["fired_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_escalations_report_id"), ["report_id"], unique=False)
+
     op.create_table(
         "level_change_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -282,9 +312,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version", sa.String(length=40), nullable=False),
         sa.Column(
-            "document",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "document", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
@@ -302,9 +330,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("urgency", sa.String(length=8), nullable=False),
         sa.Column(
-            "categories",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "categories", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column(
             "mandatory_report_codes",
@@ -318,9 +344,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
-            "reasons",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "reasons", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("policy_version", sa.String(length=40), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
@@ -353,8 +377,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_level_change_requests_report_id"))
 
     op.drop_table("level_change_requests")
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_escalations_report_id"))
+        batch_op.drop_index("ix_escalations_fired_at")
+
+    op.drop_table("escalations")
+    with op.batch_alter_table("assignment_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignment_notes_assignment_id"))
+
+    op.drop_table("assignment_notes")
     op.drop_table("users")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignments_reply_code"))
         batch_op.drop_index("ix_assignments_agency_status")
         batch_op.drop_index("ix_assignments_ack_due")
 
