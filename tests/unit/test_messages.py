@@ -21,10 +21,12 @@ def test_dispatch_sms_has_reference_level_category_deadline_and_reply_code(langu
         categories=["sexual_abuse"],
         role="lead",
         acknowledge_due_at=DUE,
+        reply_code="483920",
+        link="https://h.example/a/token",
         language=language,
     )
     assert "HX-2026-000123" in text
-    assert "1 HX-2026-000123" in text
+    assert "1 483920" in text and "https://h.example/a/token" in text
     assert "15:30" in text  # the deadline in Beijing time
     assert ("红色" in text and "性侵害" in text) if language == "zh" else ("Red" in text and "Sexual abuse" in text)
 
@@ -32,7 +34,15 @@ def test_dispatch_sms_has_reference_level_category_deadline_and_reply_code(langu
 def test_message_builders_cannot_take_personal_data() -> None:
     """No builder has a parameter through which a name, phone or narrative could enter."""
     forbidden = {"name", "child", "child_name", "reporter", "narrative", "phone", "report"}
-    for builder in (messages.dispatch_sms, messages.dispatch_voice, messages.reporter_receipt):
+    builders = (
+        messages.dispatch_sms,
+        messages.dispatch_voice,
+        messages.reporter_receipt,
+        messages.reporter_closure,
+        messages.reminder_sms,
+        messages.supervisor_alert,
+    )
+    for builder in builders:
         assert forbidden.isdisjoint(inspect.signature(builder).parameters), builder.__name__
 
 
