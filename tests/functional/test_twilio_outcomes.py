@@ -150,3 +150,26 @@ def test_voice_call_carries_the_keypress_callback(twilio_app, fake, dispatched) 
     _method, url, data = fake.requests[-1]
     assert url.endswith("/Calls.json")
     assert f"/twilio/voice/gather?n={voice.id}" in data["Twiml"] and "<Gather" in data["Twiml"]
+
+
+def test_sender_rate_limit_defers_the_excess(tmp_path, monkeypatch) -> None:
+    """One message a second from the sender: the second message in the same second waits its turn."""
+    import notifications.jobs as jobs
+    from triage.jobs import triage_report
+
+    app = make_app(tmp_path, **{**TWILIO, "SMS_RATE_PER_SECOND": 1})
+    get_db(app).create_all()
+    channel_for(app).client.http_client = FakeTwilio()
+    monkeypatch.setattr(jobs, "RATE_WAIT_LIMIT", 0.0)
+    with get_db(app).session() as session:
+        factories.demo_area(session, app.instance_path)
+        report, _code = factories.report(session)
+        session.commit()
+        report_id = report.id
+    with app.app_context():
+        triage_report(report_id)
+    with get_db(app).session() as session:
+        ids = list(session.scalars(select(Notification.id).where(Notification.purpose == "dispatch").order_by(Notification.id)))
+    first, second = run(app, deliver, ids[0]), run(app, deliver, ids[1])
+    assert first.status == "sent"
+    assert second.status == "pending" and second.error_message == "sender rate limit"
