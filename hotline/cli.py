@@ -217,6 +217,33 @@ def token_create(name: str, scopes: tuple[str, ...]) -> None:
 
 
 @main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Seal what is due, then check the audit hash chain; exit 1 at the first broken link."""
+    from hotline.audit_chain import seal, verify
+    from hotline.db import get_db
+
+    app = _app()
+    with get_db(app).session() as session:
+        seal(session)
+        session.commit()
+        result = verify(session)
+    if result.ok:
+        click.echo(f"审计链完整 / audit chain intact: {result.sealed} sealed, {result.unsealed} not yet sealed")
+        return
+    click.echo(
+        f"审计链断裂 / audit chain BROKEN at sequence {result.broken_at_seq} (event {result.broken_event_id}): "
+        f"{result.problem}",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+@main.group()
 def agencies() -> None:
     """The agency directory (CSV)."""
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+import hotline.audit_chain  # noqa: F401 - registers the audit table's append-only triggers
 from hotline.models import Base
 
 

@@ -76,3 +76,48 @@ def level_change_requests(session: Session, report_id: int) -> Sequence[LevelCha
     return session.scalars(
         select(LevelChangeRequest).where(LevelChangeRequest.report_id == report_id).order_by(LevelChangeRequest.id)
     ).all()
+
+
+def jurisdiction_prefix(code: str) -> str:
+    """The code prefix every division inside ``code`` shares: 330100 (a city) → "3301"."""
+    if len(code) == 6:
+        if code.endswith("0000"):
+            return code[:2]
+        if code.endswith("00"):
+            return code[:4]
+    return code
+
+
+AUDIT_PAGE = 200
+
+
+def audit_events(
+    session: Session,
+    *,
+    within: str | None,
+    reference: str | None = None,
+    actor: str | None = None,
+    agency_id: int | None = None,
+    action: str | None = None,
+    limit: int = AUDIT_PAGE,
+) -> Sequence[AuditEvent]:
+    """Audit events, newest first, filtered; ``within`` limits them to reports of a jurisdiction
+    (events about no report — logins, policy changes — are then left out). None means everything."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if within is not None:
+        query = query.join(Report, Report.id == AuditEvent.report_id).where(
+            Report.jurisdiction_code.like(f"{jurisdiction_prefix(within)}%")
+        )
+    if reference:
+        report_id = select(Report.id).where(Report.reference == reference.strip().upper()).scalar_subquery()
+        query = query.where(AuditEvent.report_id == report_id)
+    if actor:
+        query = query.where((AuditEvent.actor_label == actor) | (AuditEvent.actor_id == actor))
+    if agency_id is not None:
+        query = query.where(
+            ((AuditEvent.subject_type == "agency") & (AuditEvent.subject_id == str(agency_id)))
+            | ((AuditEvent.actor_type == "agency") & (AuditEvent.actor_id == str(agency_id)))
+        )
+    if action:
+        query = query.where(AuditEvent.action.like(f"{action}%"))
+    return session.scalars(query).all()

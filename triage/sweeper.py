@@ -19,6 +19,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import or_, select, update
 
+from hotline.audit_chain import seal
 from hotline.db import get_db
 from hotline.links import signer_for
 from hotline.models import Heartbeat, Notification, Report, utcnow
@@ -38,6 +39,7 @@ class SweepResult:
     notifications_unstuck: int = 0
     reconciliations: int = 0
     escalations: dict[str, int] = field(default_factory=dict)
+    audit_sealed: int = 0
 
 
 def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
@@ -102,6 +104,7 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
         if unknown_ids:
             session.execute(update(Notification).where(Notification.id.in_(unknown_ids)).values(enqueued_at=now))
         result.escalations = escalate_due(session, now, signer_for(app.config), app.config["HOME_JURISDICTION"])
+        result.audit_sealed = seal(session)
         _beat(session, process_name, "sweeper")
         session.commit()
     for report_id in report_ids:

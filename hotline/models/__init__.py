@@ -5,6 +5,16 @@ PostgreSQL does), codes are the stable identifiers of ``hotline.taxonomy``.
 """
 
 from hotline.models.base import Base, UTCDateTime, utcnow
+from hotline.models.channels import (
+    Call,
+    CallbackTask,
+    CallEvent,
+    FeedbackPush,
+    FeedbackPushAttempt,
+    IntakeDraft,
+    Partner,
+    WorkOrder,
+)
 from hotline.models.directory import Agency, Jurisdiction
 from hotline.models.notification import Notification
 from hotline.models.ops import AuditEvent, Heartbeat
@@ -20,6 +30,14 @@ from hotline.models.report import (
 from hotline.models.user import ApiToken, User
 
 __all__ = [
+    "Call",
+    "CallEvent",
+    "CallbackTask",
+    "FeedbackPush",
+    "FeedbackPushAttempt",
+    "IntakeDraft",
+    "Partner",
+    "WorkOrder",
     "Agency",
     "ApiToken",
     "Assignment",

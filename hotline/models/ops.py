@@ -12,10 +12,20 @@ from hotline.models.base import Base, utcnow
 
 
 class AuditEvent(Base):
-    """One state change or one view of a report's details. Rows are only ever inserted."""
+    """One state change or one view of a report's details. Rows are only ever inserted.
+
+    Tamper evidence: the sweeper seals committed events into a hash chain (``chain_seq`` in
+    sealing order, ``hash`` = SHA-256 over the previous hash and the event's content), and
+    database triggers refuse any UPDATE of a sealed row and any DELETE (see ``hotline.audit``).
+    """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_report_time", "report_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_report_time", "report_id", "occurred_at"),
+        Index("ix_audit_events_actor", "actor_type", "actor_id"),
+        Index("ix_audit_events_subject", "subject_type", "subject_id"),
+        Index("ix_audit_events_unsealed", "chain_seq", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -31,6 +41,8 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Heartbeat(Base):

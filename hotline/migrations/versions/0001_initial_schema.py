@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:56:50.027361
+Create Date: 2026-11-23 13:03:23.055497
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
-
+import sqlalchemy as sa
 import hotline.models.base
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
@@ -51,6 +50,18 @@ def upgrade() -> None:
     with op.batch_alter_table("jurisdictions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jurisdictions_parent_code"), ["parent_code"], unique=False)
 
+    op.create_table(
+        "partners",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("key_id", sa.String(length=40), nullable=False),
+        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("callback_url", sa.String(length=500), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partners")),
+        sa.UniqueConstraint("key_id", name=op.f("uq_partners_key_id")),
+    )
     op.create_table(
         "reports",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -154,11 +165,36 @@ def upgrade() -> None:
             "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("ip_address", sa.String(length=64), nullable=True),
+        sa.Column("chain_seq", sa.Integer(), nullable=True),
+        sa.Column("hash", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_audit_events_report_id_reports")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_events_chain_seq")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_actor", ["actor_type", "actor_id"], unique=False)
         batch_op.create_index("ix_audit_events_report_time", ["report_id", "occurred_at"], unique=False)
+        batch_op.create_index("ix_audit_events_subject", ["subject_type", "subject_id"], unique=False)
+        batch_op.create_index("ix_audit_events_unsealed", ["chain_seq", "id"], unique=False)
+
+    op.create_table(
+        "work_orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("received_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("category_label", sa.String(length=100), nullable=True),
+        sa.Column(
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(["partner_id"], ["partners.id"], name=op.f("fk_work_orders_partner_id_partners")),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_work_orders_report_id_reports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_work_orders")),
+        sa.UniqueConstraint("partner_id", "number", name="uq_work_orders_partner_number"),
+    )
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_work_orders_report_id"), ["report_id"], unique=False)
 
     op.create_table(
         "assignments",
@@ -187,6 +223,31 @@ def upgrade() -> None:
         batch_op.create_index("ix_assignments_ack_due", ["status", "acknowledge_due_at"], unique=False)
         batch_op.create_index("ix_assignments_agency_status", ["agency_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_assignments_reply_code"), ["reply_code"], unique=False)
+
+    op.create_table(
+        "feedback_pushes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("work_order_id", sa.Integer(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=120), nullable=False),
+        sa.Column(
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("enqueued_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"], ["work_orders.id"], name=op.f("fk_feedback_pushes_work_order_id_work_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_pushes")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_feedback_pushes_dedupe_key")),
+    )
+    with op.batch_alter_table("feedback_pushes", schema=None) as batch_op:
+        batch_op.create_index("ix_feedback_pushes_status_next", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_feedback_pushes_work_order_id"), ["work_order_id"], unique=False)
 
     op.create_table(
         "users",
@@ -226,6 +287,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_assignment_notes_assignment_id"), ["assignment_id"], unique=False)
 
     op.create_table(
+        "calls",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_sid", sa.String(length=64), nullable=False),
+        sa.Column("from_number", sa.String(length=32), nullable=True),
+        sa.Column("to_number", sa.String(length=32), nullable=True),
+        sa.Column("forwarded_from", sa.String(length=32), nullable=True),
+        sa.Column("line", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("started_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("duration_seconds", sa.Integer(), nullable=True),
+        sa.Column("recording_sid", sa.String(length=64), nullable=True),
+        sa.Column("recording_url", sa.String(length=500), nullable=True),
+        sa.Column("recording_seconds", sa.Integer(), nullable=True),
+        sa.Column("report_id", sa.Integer(), nullable=True),
+        sa.Column("operator_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["operator_id"], ["users.id"], name=op.f("fk_calls_operator_id_users")),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_calls_report_id_reports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calls")),
+        sa.UniqueConstraint("call_sid", name=op.f("uq_calls_call_sid")),
+    )
+    with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_calls_report_id"), ["report_id"], unique=False)
+        batch_op.create_index("ix_calls_started_at", ["started_at"], unique=False)
+
+    op.create_table(
         "escalations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("assignment_id", sa.Integer(), nullable=False),
@@ -245,6 +334,22 @@ def upgrade() -> None:
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.create_index("ix_escalations_fired_at", ["fired_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_escalations_report_id"), ["report_id"], unique=False)
+
+    op.create_table(
+        "feedback_push_attempts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("push_id", sa.Integer(), nullable=False),
+        sa.Column("at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["push_id"], ["feedback_pushes.id"], name=op.f("fk_feedback_push_attempts_push_id_feedback_pushes")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_push_attempts")),
+    )
+    with op.batch_alter_table("feedback_push_attempts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_feedback_push_attempts_push_id"), ["push_id"], unique=False)
 
     op.create_table(
         "level_change_requests",
@@ -357,8 +462,72 @@ def upgrade() -> None:
     with op.batch_alter_table("triage_decisions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_triage_decisions_report_id"), ["report_id"], unique=False)
 
+    op.create_table(
+        "call_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column(
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(["call_id"], ["calls.id"], name=op.f("fk_call_events_call_id_calls")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_call_events")),
+    )
+    with op.batch_alter_table("call_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_call_events_call_id"), ["call_id"], unique=False)
+
+    op.create_table(
+        "callback_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_by_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["call_id"], ["calls.id"], name=op.f("fk_callback_tasks_call_id_calls")),
+        sa.ForeignKeyConstraint(["done_by_id"], ["users.id"], name=op.f("fk_callback_tasks_done_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_tasks")),
+        sa.UniqueConstraint("call_id", name=op.f("uq_callback_tasks_call_id")),
+    )
+    with op.batch_alter_table("callback_tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_callback_tasks_status", ["status", "urgent"], unique=False)
+
+    op.create_table(
+        "intake_drafts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["call_id"], ["calls.id"], name=op.f("fk_intake_drafts_call_id_calls")),
+        sa.ForeignKeyConstraint(["operator_id"], ["users.id"], name=op.f("fk_intake_drafts_operator_id_users")),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_intake_drafts_report_id_reports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_intake_drafts")),
+    )
+    with op.batch_alter_table("intake_drafts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_intake_drafts_operator_id"), ["operator_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("intake_drafts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_intake_drafts_operator_id"))
+
+    op.drop_table("intake_drafts")
+    with op.batch_alter_table("callback_tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_callback_tasks_status")
+
+    op.drop_table("callback_tasks")
+    with op.batch_alter_table("call_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_call_events_call_id"))
+
+    op.drop_table("call_events")
     with op.batch_alter_table("triage_decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_triage_decisions_report_id"))
 
@@ -377,24 +546,45 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_level_change_requests_report_id"))
 
     op.drop_table("level_change_requests")
+    with op.batch_alter_table("feedback_push_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_push_attempts_push_id"))
+
+    op.drop_table("feedback_push_attempts")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_escalations_report_id"))
         batch_op.drop_index("ix_escalations_fired_at")
 
     op.drop_table("escalations")
+    with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_index("ix_calls_started_at")
+        batch_op.drop_index(batch_op.f("ix_calls_report_id"))
+
+    op.drop_table("calls")
     with op.batch_alter_table("assignment_notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assignment_notes_assignment_id"))
 
     op.drop_table("assignment_notes")
     op.drop_table("users")
+    with op.batch_alter_table("feedback_pushes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_pushes_work_order_id"))
+        batch_op.drop_index("ix_feedback_pushes_status_next")
+
+    op.drop_table("feedback_pushes")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assignments_reply_code"))
         batch_op.drop_index("ix_assignments_agency_status")
         batch_op.drop_index("ix_assignments_ack_due")
 
     op.drop_table("assignments")
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_work_orders_report_id"))
+
+    op.drop_table("work_orders")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_unsealed")
+        batch_op.drop_index("ix_audit_events_subject")
         batch_op.drop_index("ix_audit_events_report_time")
+        batch_op.drop_index("ix_audit_events_actor")
 
     op.drop_table("audit_events")
     with op.batch_alter_table("agencies", schema=None) as batch_op:
@@ -407,6 +597,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reports_jurisdiction_code"))
 
     op.drop_table("reports")
+    op.drop_table("partners")
     with op.batch_alter_table("jurisdictions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jurisdictions_parent_code"))
 
