@@ -169,7 +169,9 @@ def test_sender_rate_limit_defers_the_excess(tmp_path, monkeypatch) -> None:
     with app.app_context():
         triage_report(report_id)
     with get_db(app).session() as session:
-        ids = list(session.scalars(select(Notification.id).where(Notification.purpose == "dispatch").order_by(Notification.id)))
+        ids = list(
+            session.scalars(select(Notification.id).where(Notification.purpose == "dispatch").order_by(Notification.id))
+        )
     first, second = run(app, deliver, ids[0]), run(app, deliver, ids[1])
     assert first.status == "sent"
     assert second.status == "pending" and second.error_message == "sender rate limit"
