@@ -50,6 +50,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_FROM_NUMBER", "", "The Twilio number SMS and calls are sent from (E.164)."),
     Setting("TWILIO_API_BASE", "", "Send Twilio API requests here instead of https://api.twilio.com (a mock server)."),
     Setting("TWILIO_TIMEOUT", 10, "Seconds before a Twilio HTTP request times out.", int),
+    Setting("OPERATOR_NUMBERS", "", "Comma-separated phone numbers of the on-duty operators that incoming calls ring."),
+    Setting(
+        "LINE_NUMBERS",
+        "",
+        "Dialled numbers mapped to lines, e.g. +8657112345=12345,+8657112355=12355 (else ForwardedFrom, or direct).",
+    ),
+    Setting(
+        "RING_SECONDS", 20, "Seconds an incoming call rings the operators before the caller may leave a message.", int
+    ),
     Setting(
         "SMS_RATE_PER_SECOND",
         10,

@@ -26,12 +26,12 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.FEEDBACK_RECEIVED: frozenset({S.IN_PROGRESS, S.CLOSED, S.WITHDRAWN}),
     S.CLOSED: frozenset({S.REOPENED}),
     S.REOPENED: frozenset({S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.CLOSED, S.WITHDRAWN}),
-    S.MERGED: frozenset({S.REOPENED}),
+    S.MERGED: frozenset({S.REOPENED, S.RECEIVED}),  # un-merge; RECEIVED if it was never triaged
     S.WITHDRAWN: frozenset(),
 }
 
 # Moves that need a stated reason, and the roles allowed to make them (None: any actor).
-NEEDS_REASON = frozenset({S.WITHDRAWN, S.REOPENED})
+NEEDS_REASON = frozenset({S.WITHDRAWN, S.REOPENED, S.MERGED})
 ROLE_RESTRICTED: dict[S, frozenset[str]] = {
     S.WITHDRAWN: frozenset({UserRole.SUPERVISOR, UserRole.ADMIN}),
 }

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -175,3 +176,20 @@ class ReportForm(FlaskForm):
                     name = head if hasattr(self, head) else "narrative"
                 getattr(self, name).errors = [*getattr(self, name).errors, message]
             return None
+
+
+class OperatorReportForm(ReportForm):
+    """The operator's call intake form: the reporter's form, plus the call and draft it belongs to."""
+
+    call_id = HiddenField()
+    draft_id = HiddenField()
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Refill the form from a saved draft (field name → value, as the browser posted it)."""
+        for name, field in self._fields.items():
+            if name in data and name != "csrf_token":
+                field.process_data(data[name])
+
+    def draft_data(self) -> dict[str, Any]:
+        """What to keep in a draft: every field as typed, whether it validates or not."""
+        return {name: field.data for name, field in self._fields.items() if name not in ("csrf_token",)}

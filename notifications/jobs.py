@@ -86,7 +86,7 @@ def callbacks_for(app: Flask, notification: Notification) -> Callbacks:
     base = app.config["BASE_URL"].rstrip("/")
     return Callbacks(
         status_url=f"{base}/twilio/status",
-        voice_gather_url=f"{base}/twilio/voice/gather?n={notification.id}",
+        voice_gather_url=f"{base}/twilio/notify/gather?n={notification.id}",
     )
 
 

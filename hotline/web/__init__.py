@@ -14,7 +14,7 @@ from notifications.outbox import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import admin, agency, api, audit, auth, console, health, public, twilio
+    from hotline.web import admin, agency, api, audit, auth, console, health, intake, public, twilio, voice
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -25,6 +25,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agency.bp)
     app.register_blueprint(twilio.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(intake.bp)
     app.context_processor(_template_helpers)
     app.add_template_filter(mask_phone, "mask_phone")
     for code in (400, 403, 404, 405, 413, 429, 500):

@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from hotline import operations, queries
+from hotline import duplicates, operations, queries
 from hotline.db import request_session
 from hotline.lifecycle import TransitionError
 from hotline.links import signer_for
-from hotline.models import Agency, Assignment, LevelChangeRequest, Report
+from hotline.models import Agency, Assignment, Call, LevelChangeRequest, Report
 from hotline.security import roles_required
-from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
+from hotline.taxonomy import AssignmentStatus, ReportStatus, Urgency, UserRole
 from hotline.web import user_actor
 from notifications import webhooks
 from triage import review
@@ -55,6 +55,11 @@ def report(reference: str):
         open_assignments=[a for a in found.assignments if a.status != AssignmentStatus.CANCELLED],
         events=queries.timeline(db_session, found.id),
         notifications=queries.notifications_for(db_session, found.id),
+        duplicates=duplicates.find_duplicates(db_session, found) if found.status != ReportStatus.MERGED else [],
+        merged_reports=duplicates.merged_into(db_session, found),
+        merged_timelines={r.id: queries.timeline(db_session, r.id) for r in duplicates.merged_into(db_session, found)},
+        primary=db_session.get(Report, found.merged_into_id) if found.merged_into_id else None,
+        calls=db_session.scalars(select(Call).where(Call.report_id == found.id).order_by(Call.started_at)).all(),
     )
 
 
@@ -204,3 +209,33 @@ def simulate_reply():
     db_session.commit()
     flash(_("模拟回复的应答:%(answer)s", answer=outcome.answer), "info")
     return redirect(url_for("console.outbox"))
+
+
+@bp.post("/reports/<reference>/merge")
+@roles_required(*REVIEWERS)
+def merge(reference: str):
+    """并单: fold the named duplicate into this report."""
+    primary = _report_or_404(reference)
+    duplicate = queries.report_by_reference(request_session(), request.form.get("duplicate", ""))
+    if duplicate is None:
+        abort(404)
+    try:
+        duplicates.merge(request_session(), primary, duplicate, user_actor())
+    except (duplicates.MergeError, TransitionError) as exc:
+        request_session().rollback()
+        flash(_("未执行:%(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("console.report", reference=reference))
+    return _finish(reference, None, _("已将 %(dup)s 并入本报告", dup=duplicate.reference))
+
+
+@bp.post("/reports/<reference>/unmerge")
+@roles_required(*REVIEWERS)
+def unmerge(reference: str):
+    duplicate = _report_or_404(reference)
+    try:
+        duplicates.unmerge(request_session(), duplicate, user_actor(), request.form.get("reason", ""))
+    except (duplicates.MergeError, TransitionError) as exc:
+        request_session().rollback()
+        flash(_("未执行:%(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("console.report", reference=reference))
+    return _finish(reference, None, _("已撤销并单"))

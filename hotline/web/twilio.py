@@ -80,7 +80,7 @@ def sms():
     return _twiml(reply)
 
 
-@bp.post("/voice/gather")
+@bp.post("/notify/gather")
 @signed
 def voice_gather():
     """The key pressed during the dispatch call of a red report."""

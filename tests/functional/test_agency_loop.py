@@ -143,7 +143,7 @@ def test_malformed_reply_gets_help(client, db_session, red_report) -> None:
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "sms.reply_malformed"))
 
 
-@pytest.mark.parametrize("path", ["/twilio/sms", "/twilio/status", "/twilio/voice/gather?n=1"])
+@pytest.mark.parametrize("path", ["/twilio/sms", "/twilio/status", "/twilio/notify/gather?n=1"])
 def test_webhooks_refuse_bad_signatures(client, red_report, path) -> None:
     params = {"From": "+8613900000301", "Body": "1 HX-2026-000001", "MessageSid": "SM1", "MessageStatus": "delivered"}
     assert client.post(path, data=params).status_code == 403  # no signature
@@ -192,10 +192,10 @@ def test_failed_delivery_callbacks(client, db_session, red_report, code, retried
 
 def test_voice_keypress_acknowledges(client, db_session, red_report) -> None:
     call = db_session.scalar(select(Notification).where(Notification.channel == "voice"))
-    assert twilio_post(client, f"/twilio/voice/gather?n={call.id}", {"Digits": "2"}).status_code == 200
+    assert twilio_post(client, f"/twilio/notify/gather?n={call.id}", {"Digits": "2"}).status_code == 200
     db_session.expire_all()
     assert db_session.get(Assignment, call.assignment_id).status == "notified"
-    response = twilio_post(client, f"/twilio/voice/gather?n={call.id}", {"Digits": "1"})
+    response = twilio_post(client, f"/twilio/notify/gather?n={call.id}", {"Digits": "1"})
     assert "已签收" in response.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Assignment, call.assignment_id).status == "acknowledged"

@@ -149,7 +149,7 @@ def test_voice_call_carries_the_keypress_callback(twilio_app, fake, dispatched) 
     assert notification.status == "sent"
     _method, url, data = fake.requests[-1]
     assert url.endswith("/Calls.json")
-    assert f"/twilio/voice/gather?n={voice.id}" in data["Twiml"] and "<Gather" in data["Twiml"]
+    assert f"/twilio/notify/gather?n={voice.id}" in data["Twiml"] and "<Gather" in data["Twiml"]
 
 
 def test_sender_rate_limit_defers_the_excess(tmp_path, monkeypatch) -> None:
