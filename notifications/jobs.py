@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from limits import RateLimitItemPerSecond
@@ -97,22 +97,16 @@ def deliver(notification_id: int) -> str:
     channel = channel_for(app)
     now = utcnow()
     with get_db(app).session() as session:
-        claimed = session.execute(
-            update(Notification)
-            .where(
-                Notification.id == notification_id,
-                Notification.status == NotificationStatus.PENDING,
-                Notification.next_attempt_at <= now,
-            )
-            .values(
-                status=NotificationStatus.SENDING,
-                claimed_at=now,
-                provider=channel.name,
-                attempts=Notification.attempts + 1,
-            )
-        )
-        session.commit()
-        if claimed.rowcount != 1:
+        if not _claim(
+            session,
+            notification_id,
+            NotificationStatus.PENDING,
+            now,
+            status=NotificationStatus.SENDING,
+            claimed_at=now,
+            provider=channel.name,
+            attempts=Notification.attempts + 1,
+        ):
             return "not claimed"
         notification = session.get(Notification, notification_id)
         assert notification is not None
@@ -147,17 +141,14 @@ def reconcile(notification_id: int) -> str:
     channel = channel_for(app)
     now = utcnow()
     with get_db(app).session() as session:
-        claimed = session.execute(
-            update(Notification)
-            .where(
-                Notification.id == notification_id,
-                Notification.status == NotificationStatus.UNKNOWN,
-                Notification.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + RECONCILE_AFTER, enqueued_at=now)
-        )
-        session.commit()
-        if claimed.rowcount != 1:
+        if not _claim(
+            session,
+            notification_id,
+            NotificationStatus.UNKNOWN,
+            now,
+            next_attempt_at=now + RECONCILE_AFTER,
+            enqueued_at=now,
+        ):
             return "not claimed"
         notification = session.get(Notification, notification_id)
         assert notification is not None
@@ -190,6 +181,22 @@ def reconcile(notification_id: int) -> str:
 
             get_queue(app).enqueue("notify", "notifications.jobs.deliver", notification.id)
         return notification.status
+
+
+def _claim(session: Session, notification_id: int, from_status: str, now: datetime, **values: object) -> bool:
+    """Take a due row in ``from_status`` for this job (a conditional update, committed at once);
+    False when another job already has it or it is not due."""
+    claimed = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == from_status,
+            Notification.next_attempt_at <= now,
+        )
+        .values(**values)
+    )
+    session.commit()
+    return claimed.rowcount == 1
 
 
 def permanent_failure(session: Session, notification: Notification, code: str, message: str, home_code: str) -> None:
