@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench translations messages clean
+.PHONY: run test lint bench translations messages clean prism
+PRISM_STAMP := tools/prism/node_modules/.installed-stamp
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,17 +22,26 @@ translations: $(STAMP)
 run: translations
 	$(BIN)/hotline serve
 
-test: translations
+# Prism (a mock Twilio generated from its OpenAPI description) for tests/contract and the SMS
+# latency benchmark. Without npm the contract tier is skipped locally (and fails in CI).
+prism: $(PRISM_STAMP)
+$(PRISM_STAMP): tools/prism/package.json tools/prism/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tools/prism --ignore-scripts --silent --no-audit --no-fund && touch $@; \
+	else echo "npm not found: tests/contract will be skipped (and fail in CI)"; fi
+
+test: translations prism
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: translations
+bench: translations prism
 	$(BIN)/python bench/triage_classify.py
+	$(BIN)/python bench/intake_to_sms.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache tools/prism/node_modules
 
 # Re-extract the Chinese source strings and merge them into the English catalogue.
 messages: $(STAMP)

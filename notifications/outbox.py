@@ -43,7 +43,8 @@ def queue(
     )
     session.add(notification)
     session.flush()
-    enqueue_after_commit(session, "notify", "notifications.jobs.deliver", notification.id)
+    queue_name = "notify_low" if purpose.startswith("reporter") else "notify"
+    enqueue_after_commit(session, queue_name, "notifications.jobs.deliver", notification.id)
     return notification
 
 

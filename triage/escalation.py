@@ -189,29 +189,55 @@ def escalate_due(
     return fired
 
 
+def _mark_bad(session: Session, agency: Agency, notification: Notification, report: Report | None) -> None:
+    if notification.recipient in (agency.bad_numbers or []):
+        return
+    agency.bad_numbers = [*(agency.bad_numbers or []), notification.recipient]
+    audit.record(
+        session,
+        ACTOR,
+        "agency.number_failed",
+        report=report,
+        subject_type="agency",
+        subject_id=agency.id,
+        reason=f"{notification.error_code}: {notification.error_message}",
+        details={"number": outbox.mask_phone(notification.recipient)},
+    )
+
+
 def on_delivery_failed(session: Session, notification: Notification, home_code: str) -> None:
-    """A message failed for good: mark the number bad, try the backup, alert the supervisor now."""
+    """A message failed for good: mark the number bad, try the backup, alert the supervisor now.
+
+    The number is marked bad on the agency it belongs to (an alert to the supervisor that fails
+    marks the office's number, not the assigned agency's). Alerts about failures are never
+    themselves escalated, and the supervisor is alerted once per assignment, so a provider that
+    refuses everything cannot start an endless chain of alerts.
+    """
     assignment = notification.assignment
     if assignment is None:
         return
-    agency = assignment.agency
-    if notification.recipient not in (agency.bad_numbers or []):
-        agency.bad_numbers = [*(agency.bad_numbers or []), notification.recipient]
-        audit.record(
-            session,
-            ACTOR,
-            "agency.number_failed",
-            report=assignment.report,
-            subject_type="agency",
-            subject_id=agency.id,
-            reason=f"{notification.error_code}: {notification.error_message}",
-            details={"number": outbox.mask_phone(notification.recipient)},
+    report = assignment.report
+    if notification.purpose.startswith("supervision_"):
+        office = session.scalar(
+            select(Agency).where(
+                Agency.agency_type == AgencyType.MINOR_PROTECTION_OFFICE, Agency.duty_phone == notification.recipient
+            )
         )
-    if _usable(agency, agency.backup_phone) and notification.channel == NotificationChannel.SMS:
+        if office is not None:
+            _mark_bad(session, office, notification, report)
+        return
+    agency = assignment.agency
+    _mark_bad(session, agency, notification, report)
+    is_backup_attempt = notification.dedupe_key.startswith("backup:")
+    if (
+        not is_backup_attempt
+        and _usable(agency, agency.backup_phone)
+        and notification.channel == NotificationChannel.SMS
+    ):
         outbox.queue(
             session,
             dedupe_key=f"backup:{notification.id}",
-            report=assignment.report,
+            report=report,
             assignment=assignment,
             purpose=notification.purpose,
             recipient=agency.backup_phone or "",
@@ -220,4 +246,4 @@ def on_delivery_failed(session: Session, notification: Notification, home_code: 
         )
     if _claim(session, assignment, "delivery_failed", utcnow(), note=notification.error_code):
         _record(session, assignment, "delivery_failed")
-    _tell_supervisor(session, assignment, "delivery_failed", home_code, suffix=f":{notification.id}")
+        _tell_supervisor(session, assignment, "delivery_failed", home_code)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -112,7 +112,7 @@ class TwilioChannel:
                 calls = self.client.calls.list(to=notification.recipient, start_time_after=after, limit=20)
                 return SendResult(calls[0].sid) if calls else None
             messages = self.client.messages.list(to=notification.recipient, date_sent_after=after, limit=50)
-        except (TwilioRestException, requests.exceptions.RequestException) as exc:
+        except (TwilioException, requests.exceptions.RequestException) as exc:
             raise UnknownOutcome(f"reconciliation failed: {exc}") from exc
         for message in messages:
             if (message.body or "").strip() == notification.body.strip():

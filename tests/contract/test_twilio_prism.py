@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from rq import SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.models import Notification, utcnow
+from hotline.queue import get_queue
 from hotline.taxonomy import AssignmentRole, NotificationChannel
 from notifications.channels import Callbacks, PermanentFailure
 from notifications.channels.twilio import VALIDITY_SECONDS, TwilioChannel
@@ -34,8 +36,10 @@ from tests.contract.conftest import (
     PrismServer,
 )
 
+# A red report needs one triage job and about five deliveries; far more means failures cascading.
+MAX_JOBS = 40
 CALLBACKS = Callbacks(
-    status_url="http://localhost/twilio/status", voice_gather_url="http://localhost/twilio/voice/gather?n=1"
+    status_url="http://localhost/twilio/status", voice_gather_url="http://localhost/twilio/notify/gather?n=1"
 )
 
 
@@ -78,25 +82,41 @@ def record_requests(
     return sent
 
 
+def run_jobs(app: Flask, max_jobs: int = MAX_JOBS) -> int:
+    """Run queued jobs through rq in this thread, at most ``max_jobs``; return how many are left.
+
+    Like the ``drain`` fixture, but bounded: if requests are refused, each permanent failure
+    queues more messages (backup number, supervisor alert), which must fail the test, not hang it.
+    """
+    job_queue = get_queue(app)
+    with app.app_context():
+        worker = SimpleWorker(list(job_queue.queues.values()), connection=job_queue.connection)
+        worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+    return sum(job_queue.lengths().values())
+
+
 def direct_channel(prism: PrismServer) -> TwilioChannel:
+    """A channel built as ``channel_for`` builds it, without an app, pointed at Prism."""
     return TwilioChannel(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, api_base=prism.url, timeout=5.0)
 
 
 def test_red_report_dispatch_goes_through_the_delivery_job_to_prism(
-    app: Flask, db_session: Session, drain: Callable[[], None], prism: PrismServer, monkeypatch: pytest.MonkeyPatch
+    app: Flask, db_session: Session, prism: PrismServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Intake → triage → dispatch → ``notifications.jobs.deliver`` → TwilioChannel → Prism, for real."""
     channel = channel_for(app)
     assert isinstance(channel, TwilioChannel)
     sent = record_requests(channel, monkeypatch)
     report, _code = factories.report(db_session, factories.RED_INTAKE)
-    drain()
+    db_session.commit()
+    left = run_jobs(app)
     db_session.expire_all()
 
     notifications = db_session.scalars(select(Notification).where(Notification.report_id == report.id)).all()
     assert report.urgency == "red"
     failed = [(n.id, n.channel, n.status, n.error_code, n.error_message) for n in notifications if n.status != "sent"]
     assert not failed, f"not accepted by Prism: {failed}\n{prism.log_tail()}"
+    assert left == 0, f"{left} jobs still queued after {MAX_JOBS}"
     for notification in notifications:
         expected_sid = EXAMPLE_CALL_SID if notification.channel == NotificationChannel.VOICE else EXAMPLE_MESSAGE_SID
         assert (notification.provider, notification.provider_id) == ("twilio", expected_sid)
@@ -171,6 +191,7 @@ def test_prism_rejects_a_message_without_to(prism: PrismServer) -> None:
 
 
 def test_prism_rejects_a_validity_period_that_is_not_an_integer(prism: PrismServer) -> None:
+    """Prism checks types too, so a ``ValidityPeriod`` of the wrong kind could not slip through."""
     response = requests.post(
         f"{prism.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
         data={"To": "+8613900000001", "From": FROM_NUMBER, "Body": "hello", "ValidityPeriod": "15 minutes"},

@@ -175,3 +175,30 @@ def test_sender_rate_limit_defers_the_excess(tmp_path, monkeypatch) -> None:
     first, second = run(app, deliver, ids[0]), run(app, deliver, ids[1])
     assert first.status == "sent"
     assert second.status == "pending" and second.error_message == "sender rate limit"
+
+
+def test_a_provider_refusing_everything_does_not_loop(twilio_app, fake, dispatched) -> None:
+    """Every send fails permanently: one supervisor alert per assignment, then silence."""
+    from hotline.queue import get_queue
+
+    fake.script.extend([error(400, 21211, "invalid")] * 200)
+    with twilio_app.app_context():
+        for _ in range(5):
+            with get_db(twilio_app).session() as session:
+                pending = list(session.scalars(select(Notification.id).where(Notification.status == "pending")))
+            for notification_id in pending:
+                get_queue(twilio_app).enqueue("notify", "notifications.jobs.deliver", notification_id)
+            get_queue(twilio_app).drain(twilio_app)
+    with get_db(twilio_app).session() as session:
+        rows = session.scalars(select(Notification)).all()
+        assert all(n.status == "failed" for n in rows)
+        alerts = [n for n in rows if n.purpose == "supervision_delivery_failed"]
+        assignments = {n.assignment_id for n in rows if n.assignment_id}
+        assert len(alerts) == len(assignments)
+        office = session.scalar(
+            select(Agency).where(Agency.agency_type == "minor_protection_office", Agency.jurisdiction_code == "330102")
+        )
+        assert office.duty_phone in office.bad_numbers
+        police = session.scalar(select(Agency).where(Agency.name == "湖滨派出所(演示)"))
+        assert office.duty_phone not in police.bad_numbers
+    assert fake.creates < 40
