@@ -217,6 +217,30 @@ def token_create(name: str, scopes: tuple[str, ...]) -> None:
 
 
 @main.group()
+def partner() -> None:
+    """12345 partner platforms that send work orders (POST /api/v1/workorders)."""
+
+
+@partner.command("create")
+@click.argument("name")
+@click.option("--callback", "callback_url", default=None, help="HTTPS URL the feedback on closed reports is pushed to.")
+def partner_create(name: str, callback_url: str | None) -> None:
+    """Register partner NAME; print its key id and secret once (hand them over securely)."""
+    from hotline.db import get_db
+    from hotline.workorders import create_partner
+
+    app = _app()
+    with get_db(app).session() as session:
+        try:
+            key_id, secret = create_partner(session, name, callback_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="NAME / --callback") from exc
+        session.commit()
+    click.echo(f"key id: {key_id}")
+    click.echo(f"secret: {secret}")
+
+
+@main.group()
 def audit() -> None:
     """The audit trail."""
 

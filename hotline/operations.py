@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hotline import audit, lifecycle
+from hotline import audit, lifecycle, workorders
 from hotline.audit import Actor
 from hotline.links import LinkSigner
 from hotline.models import Agency, Assignment, AssignmentNote, AuditEvent, Report, TriageDecision, utcnow
@@ -478,6 +478,7 @@ def close_report(session: Session, report: Report, actor: Actor, *, base_url: st
             language=report.language,
             body=messages.reporter_closure(report.reference or "", base_url, report.language),
         )
+    workorders.queue_feedback_push(session, report)  # 回复: the 12345 partner hears of it, if it came from one
     session.flush()
 
 

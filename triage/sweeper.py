@@ -25,6 +25,7 @@ from hotline.links import signer_for
 from hotline.models import Heartbeat, Notification, Report, utcnow
 from hotline.queue import get_queue
 from hotline.taxonomy import NotificationStatus, ReportStatus
+from hotline.workorders import PUSH_JOB, PUSH_QUEUE, due_pushes
 from triage.escalation import escalate_due
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class SweepResult:
     reconciliations: int = 0
     escalations: dict[str, int] = field(default_factory=dict)
     audit_sealed: int = 0
+    feedback_pushes_requeued: int = 0
 
 
 def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
@@ -103,6 +105,7 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
             session.execute(update(Notification).where(Notification.id.in_(notification_ids)).values(enqueued_at=now))
         if unknown_ids:
             session.execute(update(Notification).where(Notification.id.in_(unknown_ids)).values(enqueued_at=now))
+        push_ids = due_pushes(session, now, stale)
         result.escalations = escalate_due(session, now, signer_for(app.config), app.config["HOME_JURISDICTION"])
         result.audit_sealed = seal(session)
         _beat(session, process_name, "sweeper")
@@ -113,10 +116,13 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
         result.notifications_requeued += job_queue.enqueue("notify", "notifications.jobs.deliver", notification_id)
     for notification_id in unknown_ids:
         result.reconciliations += job_queue.enqueue("notify", "notifications.jobs.reconcile", notification_id)
+    for push_id in push_ids:
+        result.feedback_pushes_requeued += job_queue.enqueue(PUSH_QUEUE, PUSH_JOB, push_id)
     if (
         report_ids
         or notification_ids
         or unknown_ids
+        or push_ids
         or result.notifications_unstuck
         or any(result.escalations.values())
     ):

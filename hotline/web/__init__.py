@@ -14,7 +14,7 @@ from notifications.outbox import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import admin, agency, api, audit, auth, console, health, intake, public, twilio, voice
+    from hotline.web import admin, agency, api, audit, auth, console, health, intake, public, twilio, voice, workorders
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(workorders.bp)
     app.context_processor(_template_helpers)
     app.add_template_filter(mask_phone, "mask_phone")
     for code in (400, 403, 404, 405, 413, 429, 500):
@@ -68,6 +69,8 @@ def _template_helpers() -> dict:
 
 def _error_page(error):  # type: ignore[no-untyped-def]
     code = getattr(error, "code", 500) or 500
+    # A 405 must name the methods that are allowed (RFC 9110): keep werkzeug's Allow header.
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
     if request.path.startswith("/api/") or request.path == "/healthz":
-        return {"error": getattr(error, "name", "error"), "status": code}, code
-    return render_template("error.html", code=code), code
+        return {"error": getattr(error, "name", "error"), "status": code}, code, headers
+    return render_template("error.html", code=code), code, headers

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from hotline import duplicates, operations, queries
+from hotline import duplicates, operations, queries, workorders
 from hotline.db import request_session
 from hotline.lifecycle import TransitionError
 from hotline.links import signer_for
@@ -60,6 +60,7 @@ def report(reference: str):
         merged_timelines={r.id: queries.timeline(db_session, r.id) for r in duplicates.merged_into(db_session, found)},
         primary=db_session.get(Report, found.merged_into_id) if found.merged_into_id else None,
         calls=db_session.scalars(select(Call).where(Call.report_id == found.id).order_by(Call.started_at)).all(),
+        work_order_view=workorders.work_order_view(db_session, found.id),
     )
 
 
