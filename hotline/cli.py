@@ -121,8 +121,11 @@ def db_upgrade() -> None:
 
 
 @main.command()
-def seed() -> None:
-    """Seed the demo area, agencies and accounts into an empty database."""
+@click.option("--reports", type=int, default=0, help="Also generate N realistic reports spread over a year.")
+@click.option("--random-seed", type=int, default=20260101, help="Seed of the generator (same seed, same data).")
+def seed(reports: int, random_seed: int) -> None:
+    """Seed the demo area, agencies and accounts into an empty database; optionally N reports."""
+    from hotline.bulk_seed import seed_reports
     from hotline.db import get_db
     from hotline.seed import seed_demo
 
@@ -130,11 +133,15 @@ def seed() -> None:
     with get_db(app).session() as session:
         logins = seed_demo(session, app.instance_path)
         session.commit()
-    if logins is None:
-        click.echo("数据库已有用户,未播种 / users exist already: nothing seeded")
-        return
-    for username, password, role in logins:
-        click.echo(f"{username}\t{password}\t{role}")
+        if logins is None:
+            click.echo("数据库已有用户,未播种演示账户 / users exist already: no demo accounts seeded")
+        else:
+            for username, password, role in logins:
+                click.echo(f"{username}\t{password}\t{role}")
+        if reports:
+            result = seed_reports(session, reports, seed=random_seed)
+            session.commit()
+            click.echo(str(result))
 
 
 @main.command("create-user")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.lifecycle import OPEN_STATUSES
@@ -13,14 +13,16 @@ from hotline.models import Assignment, AuditEvent, LevelChangeRequest, Notificat
 QUEUE_LIMIT = 200
 
 
-def open_queue(session: Session, limit: int = QUEUE_LIMIT) -> Sequence[Report]:
+def open_queue(
+    session: Session, limit: int = QUEUE_LIMIT, scope: ColumnElement[bool] | None = None
+) -> Sequence[Report]:
     """Open reports, most urgent first, then by acknowledgement deadline.
 
     Untriaged reports (no level yet) come first: until the engine has looked, assume the worst.
     """
     return session.scalars(
         select(Report)
-        .where(Report.status.in_(OPEN_STATUSES))
+        .where(Report.status.in_(OPEN_STATUSES), scope if scope is not None else true())
         .order_by(
             Report.urgency_rank.desc().nulls_first(),
             Report.acknowledge_due_at.asc().nulls_last(),
@@ -30,10 +32,11 @@ def open_queue(session: Session, limit: int = QUEUE_LIMIT) -> Sequence[Report]:
     ).all()
 
 
-def report_by_reference(session: Session, reference: str) -> Report | None:
+def report_by_reference(session: Session, reference: str, scope: ColumnElement[bool] | None = None) -> Report | None:
+    """The report with this reference, if it is within ``scope`` (a SQL condition; None: any)."""
     return session.scalar(
         select(Report)
-        .where(Report.reference == reference.strip().upper())
+        .where(Report.reference == reference.strip().upper(), scope if scope is not None else true())
         .options(selectinload(Report.assignments).selectinload(Assignment.agency), selectinload(Report.decisions))
     )
 

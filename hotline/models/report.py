@@ -22,7 +22,11 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         Index("ix_reports_status_urgency", "status", "urgency_rank", "acknowledge_due_at"),
-        Index("ix_reports_received_at", "received_at"),
+        Index(
+            "ix_reports_received_at",
+            "received_at",
+            postgresql_include=["id", "urgency", "jurisdiction_code", "status", "triaged_at", "dispatched_at"],
+        ),
         UniqueConstraint("channel", "external_id", name="uq_reports_channel_external_id"),
     )
 
@@ -101,6 +105,21 @@ class Assignment(Base):
         UniqueConstraint("report_id", "agency_id", name="uq_assignments_report_agency"),
         Index("ix_assignments_agency_status", "agency_id", "status"),
         Index("ix_assignments_ack_due", "status", "acknowledge_due_at"),
+        Index("ix_assignments_feedback_due", "status", "feedback_due_at"),
+        Index(
+            "ix_assignments_report_cover",
+            "report_id",
+            postgresql_include=[
+                "agency_id",
+                "agency_type",
+                "status",
+                "created_at",
+                "acknowledge_due_at",
+                "feedback_due_at",
+                "acknowledged_at",
+                "feedback_at",
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,21 @@ from notifications.outbox import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import admin, agency, api, audit, auth, console, health, intake, public, twilio, voice, workorders
+    from hotline.web import (
+        admin,
+        agency,
+        api,
+        audit,
+        auth,
+        console,
+        health,
+        intake,
+        public,
+        supervision,
+        twilio,
+        voice,
+        workorders,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -28,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(voice.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(workorders.bp)
+    app.register_blueprint(supervision.bp)
     app.context_processor(_template_helpers)
     app.add_template_filter(mask_phone, "mask_phone")
     for code in (400, 403, 404, 405, 413, 429, 500):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hotline import duplicates, operations, queries, workorders
+from hotline.analytics import Scope
 from hotline.db import request_session
 from hotline.lifecycle import TransitionError
 from hotline.links import signer_for
@@ -30,7 +31,7 @@ SEES_REPORTER = (UserRole.OPERATOR, UserRole.SUPERVISOR)
 @bp.get("/")
 @roles_required(*STAFF)
 def queue():
-    reports = queries.open_queue(request_session())
+    reports = queries.open_queue(request_session(), scope=Scope.for_user(current_user).reports())
     return render_template("console/queue.html", reports=reports)
 
 
@@ -38,7 +39,7 @@ def queue():
 @roles_required(*STAFF)
 def report(reference: str):
     db_session = request_session()
-    found = queries.report_by_reference(db_session, reference)
+    found = queries.report_by_reference(db_session, reference, scope=Scope.for_user(current_user).reports())
     if found is None:
         abort(404)
     operations.record_view(db_session, found, user_actor())
@@ -68,7 +69,7 @@ REVIEWERS = (UserRole.OPERATOR, UserRole.SUPERVISOR)
 
 
 def _report_or_404(reference: str) -> Report:
-    found = queries.report_by_reference(request_session(), reference)
+    found = queries.report_by_reference(request_session(), reference, scope=Scope.for_user(current_user).reports())
     if found is None:
         abort(404)
     return found

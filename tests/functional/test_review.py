@@ -114,7 +114,7 @@ def test_reroute(db_session, dispatched, drain) -> None:
 def test_review_through_the_console(app, client, db_session, dispatched) -> None:
     report = dispatched()
     op = factories.user(db_session, "operator", username="op2")
-    sup = factories.user(db_session, "supervisor", username="sup2")
+    sup = factories.user(db_session, "supervisor", username="sup2", jurisdiction_code="330102")
     db_session.commit()
     login(client, op.username)
     page = f"/console/reports/{report.reference}"

@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:03:23.055497
+Create Date: 2026-11-23 13:50:49.079769
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
-
+import sqlalchemy as sa
 import hotline.models.base
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
@@ -120,7 +119,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_reports_jurisdiction_code"), ["jurisdiction_code"], unique=False)
-        batch_op.create_index("ix_reports_received_at", ["received_at"], unique=False)
+        batch_op.create_index(
+            "ix_reports_received_at",
+            ["received_at"],
+            unique=False,
+            postgresql_include=["id", "urgency", "jurisdiction_code", "status", "triaged_at", "dispatched_at"],
+        )
         batch_op.create_index(
             "ix_reports_status_urgency", ["status", "urgency_rank", "acknowledge_due_at"], unique=False
         )
@@ -223,7 +227,23 @@ def upgrade() -> None:
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index("ix_assignments_ack_due", ["status", "acknowledge_due_at"], unique=False)
         batch_op.create_index("ix_assignments_agency_status", ["agency_id", "status"], unique=False)
+        batch_op.create_index("ix_assignments_feedback_due", ["status", "feedback_due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_assignments_reply_code"), ["reply_code"], unique=False)
+        batch_op.create_index(
+            "ix_assignments_report_cover",
+            ["report_id"],
+            unique=False,
+            postgresql_include=[
+                "agency_id",
+                "agency_type",
+                "status",
+                "created_at",
+                "acknowledge_due_at",
+                "feedback_due_at",
+                "acknowledged_at",
+                "feedback_at",
+            ],
+        )
 
     op.create_table(
         "feedback_pushes",
@@ -572,7 +592,21 @@ def downgrade() -> None:
 
     op.drop_table("feedback_pushes")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_assignments_report_cover",
+            postgresql_include=[
+                "agency_id",
+                "agency_type",
+                "status",
+                "created_at",
+                "acknowledge_due_at",
+                "feedback_due_at",
+                "acknowledged_at",
+                "feedback_at",
+            ],
+        )
         batch_op.drop_index(batch_op.f("ix_assignments_reply_code"))
+        batch_op.drop_index("ix_assignments_feedback_due")
         batch_op.drop_index("ix_assignments_agency_status")
         batch_op.drop_index("ix_assignments_ack_due")
 
@@ -594,7 +628,10 @@ def downgrade() -> None:
     op.drop_table("agencies")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index("ix_reports_status_urgency")
-        batch_op.drop_index("ix_reports_received_at")
+        batch_op.drop_index(
+            "ix_reports_received_at",
+            postgresql_include=["id", "urgency", "jurisdiction_code", "status", "triaged_at", "dispatched_at"],
+        )
         batch_op.drop_index(batch_op.f("ix_reports_jurisdiction_code"))
 
     op.drop_table("reports")

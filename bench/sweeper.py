@@ -1,0 +1,177 @@
+"""Benchmark of the escalation sweeper (``triage.escalation.escalate_due``).
+
+Two measurements, printed as one JSON object:
+
+1. ``escalate_30k``: 30,000 assignments past their acknowledgement deadline (not yet twice past it,
+   feedback not due), each of its own dispatched report; the sweeper is called as the sweeper
+   process calls it (batches of ``BATCH``, one commit per call) until nothing more fires. Target ≤ 5 s.
+2. ``nothing_due``: a sweep on the same database once everything has fired, plus ``--reports``
+   seeded reports whose due steps have all fired already (``bulk_seed`` writes them). Target ≤ 50 ms.
+
+The top functions of a profile of (1) and the query plans of (2) are included, to show what is
+slow. Usage::
+
+    .venv/bin/python bench/sweeper.py [--overdue 30000] [--reports 20000] [--database URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bench.queue_and_dashboard import plans  # noqa: E402
+from hotline import create_app  # noqa: E402
+from hotline.bulk_seed import STATUS_CODE_HASH, ensure_area, seed_reports  # noqa: E402
+from hotline.db import get_db  # noqa: E402
+from hotline.links import signer_for  # noqa: E402
+from hotline.models import Assignment, Escalation, Notification, Report, utcnow  # noqa: E402
+from triage.escalation import escalate_due  # noqa: E402
+
+
+def overdue_rows(session: Any, count: int, now: Any) -> None:
+    """``count`` dispatched orange reports, each with one lead assignment 10 minutes past its
+    one-hour acknowledgement deadline."""
+    agencies = ensure_area(session)
+    police = [a for (kind, _code), a in agencies.items() if kind == "police"]
+    first_report = (session.scalar(select(func.max(Report.id))) or 0) + 1
+    first_assignment = (session.scalar(select(func.max(Assignment.id))) or 0) + 1
+    created = now - timedelta(minutes=70)
+    reports, assignments = [], []
+    for index in range(count):
+        report_id, agency = first_report + index, police[index % len(police)]
+        reports.append(
+            {
+                "id": report_id,
+                "reference": f"HX-BENCH-{report_id:07d}",
+                "status": "dispatched",
+                "channel": "web",
+                "received_at": created,
+                "created_at": created,
+                "language": "zh",
+                "status_code_hash": STATUS_CODE_HASH,
+                "narrative": "(基准测试)",
+                "jurisdiction_code": agency.jurisdiction_code,
+                "urgency": "orange",
+                "urgency_rank": 2,
+                "categories": ["physical_abuse"],
+                "mandatory_report_codes": ["MR4"],
+                "triaged_at": created,
+                "dispatched_at": created,
+                "acknowledge_due_at": created + timedelta(hours=1),
+                "feedback_due_at": created + timedelta(days=3),
+                "screening": {},
+                "intake": {},
+                "reporter_anonymous": False,
+                "triage_attempts": 1,
+            }
+        )
+        assignments.append(
+            {
+                "id": first_assignment + index,
+                "report_id": report_id,
+                "agency_id": agency.id,
+                "agency_type": "police",
+                "role": "lead",
+                "status": "notified",
+                "created_at": created,
+                "acknowledge_due_at": created + timedelta(hours=1),
+                "feedback_due_at": created + timedelta(days=3),
+                "reply_code": f"{index % 10**6:06d}",
+            }
+        )
+    for table, rows in ((Report.__table__, reports), (Assignment.__table__, assignments)):
+        for start in range(0, len(rows), 5000):
+            session.execute(table.insert(), rows[start : start + 5000])
+    session.commit()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--overdue", type=int, default=30_000)
+    parser.add_argument("--reports", type=int, default=20_000, help="background reports (all steps fired)")
+    parser.add_argument("--database", default="")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    url = args.database or "sqlite:////tmp/hotline-bench-sweeper.db"
+    if url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"}, instance_path="/tmp/hotline-bench-instance")
+    database = get_db(app)
+    database.create_all()
+    links, home = signer_for(app.config), app.config["HOME_JURISDICTION"]
+    result: dict[str, Any] = {"database": database.engine.dialect.name}
+    with database.session() as session:
+        seed_reports(session, args.reports, seed=3, history=False)
+        session.commit()
+        now = utcnow()
+        overdue_rows(session, args.overdue, now)
+
+    profile = cProfile.Profile()
+    calls, fired_total = 0, 0
+    started = time.perf_counter()
+    profile.enable()
+    with database.session() as session:
+        while True:
+            fired = escalate_due(session, now, links, home)
+            session.commit()
+            calls += 1
+            if not any(fired.values()):
+                break
+            fired_total += sum(fired.values())
+    profile.disable()
+    elapsed = time.perf_counter() - started
+    with database.session() as session:
+        result["escalate_30k"] = {
+            "overdue_assignments": args.overdue,
+            "steps_fired": fired_total,
+            "escalate_due_calls": calls,
+            "seconds": round(elapsed, 2),
+            "per_assignment_ms": round(elapsed * 1000 / max(fired_total, 1), 3),
+            "escalation_rows": session.scalar(select(func.count()).select_from(Escalation)),
+            "notifications_queued": session.scalar(select(func.count()).select_from(Notification)),
+        }
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(15)
+    result["escalate_30k"]["profile_top_tottime"] = [
+        line.strip() for line in text.getvalue().splitlines() if line.strip()[:1].isdigit()
+    ][:15]
+
+    samples = []
+    with database.session() as session:
+        escalate_due(session, utcnow(), links, home)  # warm
+        session.rollback()
+        for _ in range(args.repeat):
+            begun = time.perf_counter()
+            fired = escalate_due(session, utcnow(), links, home)
+            session.commit()
+            samples.append((time.perf_counter() - begun) * 1000)
+            assert not any(fired.values()), fired
+        samples.sort()
+        result["nothing_due"] = {
+            "p50_ms": round(statistics.median(samples), 2),
+            "max_ms": round(samples[-1], 2),
+            "runs": args.repeat,
+            "reports_in_database": session.scalar(select(func.count()).select_from(Report)),
+            "plans": plans(session, lambda: escalate_due(session, utcnow(), links, home)),
+        }
+        session.rollback()
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
