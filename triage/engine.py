@@ -178,6 +178,7 @@ class _Case:
     def decide(self) -> TriageResult:
         codes = self._mandatory_codes()
         candidates = self._categories(codes)
+        self._no_specific_case(codes, candidates)
         categories = self._select(candidates)
         self._mr9(codes, categories)
         facts = self._facts(codes)
@@ -194,6 +195,31 @@ class _Case:
             policy_version=self.policy.version,
         )
 
+    def _no_specific_case(self, codes: dict[MandatoryReport, str], found: dict[Category, str]) -> None:
+        """The caller says no particular child is concerned ("不涉及具体个案", "no particular child is
+        involved"): harm words are the topic of a question, not an event. Only when no screening
+        answer and no checkbox says otherwise (safety first)."""
+        marker = self.narrative("no_specific_case")
+        screening = self.intake.screening
+        answered_yes = any(
+            getattr(screening, name) is Answer.YES
+            for name in (
+                "immediate_danger",
+                "perpetrator_access_24h",
+                "needs_medical_care_now",
+                "missing",
+                "self_harm_risk",
+            )
+        )
+        if not marker or answered_yes or self.checked:
+            return
+        general = (Category.INQUIRY, Category.LEGAL_AID, Category.VENUE_VIOLATION)
+        for category in [c for c in found if c not in general]:
+            self.add(f"discounted-{category.value}-no-specific-case", f"{found.pop(category)}; {marker}")
+        for code in list(codes):
+            self.add(f"discounted-{code.value}-no-specific-case", f"{codes.pop(code)}; {marker}")
+        found.setdefault(Category.INQUIRY, marker)
+
     def _mandatory_codes(self) -> dict[MandatoryReport, str]:
         """MR1–MR8 with their evidence (MR9 is decided after the categories)."""
         codes: dict[MandatoryReport, str] = {}
@@ -206,6 +232,9 @@ class _Case:
         self.assault = self.sig("sexual_act") or offline_images
         contact = self.sig("sexual_contact")
         self.sexual = self.assault or (contact if possibly_under else "")
+        # an adult demanding sex, or holding the child for sex, before anything happened: sexual
+        # abuse category with MR9 (danger of unlawful harm, no harm yet), not MR1–MR3
+        self.sexual_danger = "" if self.sexual else self.sig("sexual_demand")
         genital = self.sig("genital_injury")
         self.pregnant = self.sig("pregnancy") or self.sig("abortion")
         self.teen_pregnancy = ""
@@ -247,7 +276,7 @@ class _Case:
                 codes.setdefault(MandatoryReport.MR4, evidence)
                 self.add(rule, evidence, violence)
 
-        self.self_harm = self.sig("suicide_ideation") or self.sig("self_harm_act")
+        self.self_harm = self._self_harm()
         injury = self.sig("injury")
         poisoning = self.sig("poisoning")
         self.self_harm_injury = (injury or poisoning or self.sig("death")) if self.self_harm else ""
@@ -292,6 +321,22 @@ class _Case:
             self.add("MR8-organized-begging", begging)
         return codes
 
+    def _self_harm(self) -> str:
+        """Evidence of suicide or self-harm risk; an ingestion by a small child, or one said to be an
+        accident, is a poisoning and not self-harm."""
+        ideation = self.sig("suicide_ideation")
+        act = self.sig("self_harm_act")
+        if ideation or not act or "self_harm_act" in self.checked:
+            return ideation or act
+        accidental = self.narrative("accidental")
+        if accidental:
+            self.add("not-self-harm-accidental", act, accidental)
+            return ""
+        if self.age is not None and self.age.high <= self.settings.self_harm_min_age:
+            self.add("not-self-harm-young-child", self.age_text(), act)
+            return ""
+        return act
+
     def _labour(self) -> str:
         """Evidence of child labour, unless the child is of lawful working age."""
         evidence = self.sig("child_labour")
@@ -317,7 +362,7 @@ class _Case:
         """Every category the evidence supports, with the evidence, before subsumption."""
         found: dict[Category, str] = {}
         mr = MandatoryReport
-        sexual = codes.get(mr.MR1) or codes.get(mr.MR2) or codes.get(mr.MR3) or self.sexual
+        sexual = codes.get(mr.MR1) or codes.get(mr.MR2) or codes.get(mr.MR3) or self.sexual or self.sexual_danger
         if sexual:
             found[Category.SEXUAL_ABUSE] = sexual
         adult_beating, peer_beating = self._beating()
@@ -329,6 +374,15 @@ class _Case:
             serious = (
                 self.sig("death") or self.sig("disability") or self.sig("poisoning") or self.sig("serious_accident")
             )
+        if not serious and not self.self_harm and self.relationship not in _HOUSEHOLD:
+            # an assault (not by the household: that is physical abuse) that left the child
+            # unconscious or in need of emergency care is a serious injury
+            serious = self.narrative("serious_assault")
+            agent = self.analysis.agent(self.analysis.first("beating")) if serious else None
+            if agent is not None and any(
+                h.start == agent.start for h in self.analysis.hits.get("household_member", ())
+            ):
+                serious = ""
         if serious:
             found[Category.SERIOUS_INJURY_OR_DEATH] = serious
         physical = adult_beating or (mr4 if (not bullying or adult_relationship) else "")
@@ -344,7 +398,8 @@ class _Case:
             found[Category.MISSING_TRAFFICKING] = codes[mr.MR7]
         if codes.get(mr.MR8):
             found[Category.ORGANIZED_BEGGING] = codes[mr.MR8]
-        other = self.sig("exploitation") or self.sig("threat")
+        # unlawful confinement ("把门反锁了，不让她走") is serious harm in itself
+        other = self.sig("exploitation") or self.sig("threat") or self.sig("confined")
         if other:
             found[Category.OTHER_SERIOUS_HARM] = other
         if self.self_harm:
@@ -388,11 +443,35 @@ class _Case:
         order = list(self.policy.catalogue)
         main = [c for c in kept if not rules[c].residual]
         residual = sorted((c for c in kept if rules[c].residual), key=order.index)
+        requested = [c for c in residual if self._requested(c)]
+        if not main and requested and requested[0] != residual[0]:
+            self.add(f"residual-{requested[0].value}-requested", self._requested(requested[0]))
+            residual = requested + [c for c in residual if c not in requested]
         chosen = main or residual[:1]
         ranked = sorted(chosen, key=lambda c: (-self.policy.catalogue[c].default_level.rank, order.index(c)))
         for category in ranked:
             self.add(f"category-{category.value}", kept[category])
         return ranked
+
+    _RESIDUAL_SIGNALS = {
+        Category.HARDSHIP: "hardship",
+        Category.LEGAL_AID: "legal_aid",
+        Category.COUNSELLING: "counselling",
+        Category.INQUIRY: "inquiry",
+    }
+
+    def _requested(self, category: Category) -> str:
+        """Evidence that the caller asks for this service: its words follow a request in one clause
+        ("想咨询怎么维权，能不能申请法律援助"); a request outranks background ("家庭困难")."""
+        signal = self._RESIDUAL_SIGNALS.get(category)
+        if signal is None:
+            return ""
+        requests = self.analysis.hits.get("request", ())
+        for hit in self.analysis.hits.get(signal, ()):
+            for request in requests:
+                if request.clause == hit.clause and request.end <= hit.start:
+                    return f"{_quote(hit)}; request: '{request.quote}'"
+        return ""
 
     def _mr9(self, codes: dict[MandatoryReport, str], categories: list[Category]) -> None:
         """MR9 only when no MR1–MR8 applies (§8)."""
@@ -404,7 +483,7 @@ class _Case:
             (Category.OTHER_SERIOUS_HARM, "MR9-other-serious-harm"),
         ):
             if category in categories:
-                evidence = self.sexual if category is Category.SEXUAL_ABUSE else ""
+                evidence = (self.sexual or self.sexual_danger) if category is Category.SEXUAL_ABUSE else ""
                 evidence = (
                     evidence
                     or self.sig("harm_now")
@@ -427,10 +506,21 @@ class _Case:
             return "screening.perpetrator_access_24h=yes"
         protective = self.analysis.hits.get("protective", ())
         protected = {h.sentence for h in protective}
+        agents = self._abuse_agents()
         for signal in ("perpetrator_present", "soon_with_adult"):
             for hit in self.analysis.hits.get(signal, ()):
-                if hit.sentence not in protected:
-                    return _quote(hit)
+                if hit.sentence in protected:
+                    continue
+                other = self.analysis.person_after(hit) if signal == "perpetrator_present" else None
+                if (
+                    other is not None
+                    and other.role == "adult"
+                    and (protective or (agents and other.word not in agents))
+                ):
+                    # "the boy lives with his mum" after "the ex-boyfriend moved out": someone else
+                    self.add("access-not-the-alleged-abuser", f"{_quote(hit)} {other.word}")
+                    continue
+                return _quote(hit)
         if protective or screening.perpetrator_access_24h is Answer.NO:
             return ""
         # An abuser in the child's household will be with the child within 24 h unless the
@@ -446,6 +536,16 @@ class _Case:
                 if agent and any(h.start <= agent.start < h.end for h in household):
                     return f"{_quote(hit)}; by '{agent.word}' (household, no sign of separation)"
         return ""
+
+    def _abuse_agents(self) -> set[str]:
+        """The adults named as doing the harm ("继父用皮带抽", "hit by her father")."""
+        agents = set()
+        for signal in _ABUSE_SIGNALS + ("threat",):
+            for hit in self.analysis.hits.get(signal, ()):
+                agent = self.analysis.agent(hit)
+                if agent is not None:
+                    agents.add(agent.word)
+        return agents
 
     def _facts(self, codes: dict[MandatoryReport, str]) -> dict[str, str]:
         """The facts the catalogue's rules may test, each with its evidence ('' = false)."""

@@ -112,6 +112,10 @@ REQUIRED_SIGNALS = frozenset(
         "unconscious_now",
         "serious_accident",
         "sexual_online_ctx",
+        "sexual_demand",
+        "no_specific_case",
+        "request",
+        "serious_assault",
     }
 )
 

@@ -4,7 +4,10 @@ The lexicon (``triage/data/lexicon.json``) is data an administrator can extend; 
 compiles it once into a ``Matcher`` (one Aho-Corasick automaton over every term, cue and
 exception) and turns a narrative into an ``Analysis``: which signals were found, where, with the
 words that fired them, and which were cancelled by negation ("没有受伤"), by a hypothetical
-("如果发现…") or because they were said of an adult ("母亲离家出走").
+("如果发现…"), by a question answered no ("问她有没有想过伤害自己，她说没有"), or because they
+were said of an adult, an animal or a thing ("母亲离家出走", "小狗失踪"). The subject of a Chinese
+clause without one is looked for in the earlier clauses of its sentence, skipping possessors
+("妈妈的安眠药"), speakers ("医生说") and passive agents ("被…带走").
 
 Why offsets matter: the evidence an operator reads must quote the reporter's own words. The
 normalisation (traditional→simplified, lower case, full-width→half-width) is a one-character to
@@ -20,14 +23,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 import opencc
 
 GAP = "…"
 SCOPES = ("clause", "sentence", "text")
-SIGNAL_FLAGS = ("negatable", "hypothetical_ok", "child_subject")
+SIGNAL_FLAGS = ("negatable", "hypothetical_ok", "child_subject", "adult_subject")
+#: Cue kinds: the first three are required, the others optional (see lexicon.json "cues").
+CUE_KINDS = ("negation", "hedge", "hypothetical", "negation_break", "question", "answer_no")
 LEXICON_KEYS = frozenset(
     {
         "settings",
@@ -42,6 +47,8 @@ LEXICON_KEYS = frozenset(
         "combos",
     }
 )
+#: Optional settings and their defaults (an older policy document without them stays valid).
+OPTIONAL_SETTINGS = {"gap_max_chars_latin": 32, "question_answer_window": 24, "self_harm_min_age": 5}
 SETTINGS_KEYS = (
     "negation_window_cjk",
     "negation_window_latin",
@@ -56,10 +63,20 @@ PERSON_SIGNALS = {
     "person_adult": "adult",
     "person_child": "child",
     "person_neutral": "neutral",
+    "person_thing": "thing",
     "peer": "child",
 }
+#: Roles that cannot be the missing / pregnant / working child of a child_subject signal.
+NOT_CHILD_ROLES = frozenset({"adult", "thing"})
+#: Words after a person that make the person a possessor ("妈妈的安眠药", "her mother's pills").
+_POSSESSIVE_AFTER = ("的", "'s", "’s")
+#: Verbs of saying/reporting after a person: the speaker is not the subject of the later clauses.
+_SPEAKER_AFTER = re.compile(
+    r"^\s*(?:说|称|讲|反映|表示|告诉|报警|打电话|发现|介绍|says|said|reports|reported|told|tells)"
+)
 
 _KIND_SIGNAL, _KIND_GAP_PART, _KIND_CUE, _KIND_HARMLESS, _KIND_BODY, _KIND_AGE = range(6)
+_HARMLESS_GAPPED = "\x00harmless"
 
 _PUNCT_CLAUSE = r"[,，;；:：。!！?？\n()（）]|\.(?=\s|$)"
 _PUNCT_SENTENCE = re.compile(r"[。!！?？\n;；]|\.(?=\s|$)")
@@ -105,6 +122,9 @@ class Settings:
     under_age_limit: int
     min_working_age: int
     young_child_max_age: int
+    gap_max_chars_latin: int = 32
+    question_answer_window: int = 24
+    self_harm_min_age: int = 5
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,7 @@ class SignalSpec:
     negatable: bool = True
     hypothetical_ok: bool = False
     child_subject: bool = False
+    adult_subject: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,8 +158,9 @@ class _Entry:
     part: int = 0
 
 
-@dataclass(frozen=True)
-class _Raw:
+class _Raw(NamedTuple):
+    """One automaton match (a tuple: built for every match, so it must be cheap)."""
+
     start: int
     end: int
     entry: _Entry
@@ -169,6 +191,9 @@ class Person:
     clause: int
     role: str
     agent_marked: bool
+    sentence: int = 0
+    possessive: bool = False
+    speaker: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,9 +228,17 @@ class Analysis:
                     return person
         nearest = None
         for person in self.persons:
-            if person.clause == hit.clause and person.end <= hit.start and person.role == "adult":
+            before = person.clause == hit.clause and person.end <= hit.start and person.role == "adult"
+            if before and (not person.possessive or nearest is None):
                 nearest = person
         return nearest
+
+    def person_after(self, hit: Hit, window: int = 12) -> Person | None:
+        """The first adult named just after ``hit`` in its clause ("lives with his mum")."""
+        for person in self.persons:
+            if person.clause == hit.clause and hit.end <= person.start <= hit.end + window and person.role == "adult":
+                return person
+        return None
 
     def has(self, signal: str) -> bool:
         """True when the signal was found and not cancelled."""
@@ -272,6 +305,7 @@ class Matcher:
         self._gapped: list[tuple[str, tuple[str, ...]]] = []
         self._automaton = ahocorasick.Automaton()
         self._compile(lexicon)
+        self._harmless_gapped = frozenset(i for i, (name, _) in enumerate(self._gapped) if name == _HARMLESS_GAPPED)
         self.combos = _combos(lexicon.get("combos", []), set(self.signals))
         self.known_signals = frozenset(self.signals) | {combo.signal for combo in self.combos} | {"multiple_injuries"}
 
@@ -326,11 +360,20 @@ class Matcher:
             for term in _string_list(spec.get("terms"), f"{where}.terms"):
                 self._add_term(term, name, f"{where}.terms")
         cues = _mapping(lexicon, "cues", "lexicon.cues")
-        for cue_kind in ("negation", "hedge", "hypothetical"):
+        unknown_cues = sorted(set(cues) - set(CUE_KINDS))
+        if unknown_cues:
+            raise ValueError(f"lexicon.cues.{unknown_cues[0]}: unknown key")
+        for number, cue_kind in enumerate(CUE_KINDS):
+            if number >= 3 and cue_kind not in cues:
+                continue
             for term in _string_list(cues.get(cue_kind), f"lexicon.cues.{cue_kind}"):
                 self._add(term, _KIND_CUE, cue_kind, f"lexicon.cues.{cue_kind}")
         for term in _string_list(lexicon.get("harmless", []), "lexicon.harmless"):
-            self._add(term, _KIND_HARMLESS, "harmless", "lexicon.harmless")
+            if GAP in term:
+                # a gapped harmless phrase ("打…电话"): its parts, joined in _scan, hide what lies inside
+                self._add_term(term, _HARMLESS_GAPPED, "lexicon.harmless")
+            else:
+                self._add(term, _KIND_HARMLESS, "harmless", "lexicon.harmless")
         body = _mapping(lexicon, "body_parts", "lexicon.body_parts")
         self.body_parts = tuple(body)
         for part, terms in body.items():
@@ -352,28 +395,54 @@ class Matcher:
 
     # -- analysis ----------------------------------------------------------------------------
 
-    def _scan(self, norm: str) -> list[_Raw]:
+    def _scan(self, norm: str, clause_of: Any = None) -> list[_Raw]:
         raws: list[_Raw] = []
         size = len(norm)
+        harmless: list[tuple[int, int]] = []
+        harmless_parts: list[_Raw] = []
+        gapped_harmless = self._harmless_gapped
         for end_index, (length, entries) in self._automaton.iter(norm):
             start = end_index - length + 1
             end = end_index + 1
-            before_ok = start == 0 or not _is_latin(norm[start - 1])
-            after_ok = end == size or not _is_latin(norm[end])
+            # every entry of one key shares its first and last characters: test the boundaries once
+            first = entries[0]
+            if first.latin_start and start > 0 and _is_latin(norm[start - 1]):
+                continue
+            after_ok = not first.latin_end or end == size or not _is_latin(norm[end])
             for entry in entries:
-                if entry.latin_start and not before_ok:
+                if not after_ok and not entry.prefix:
                     continue
-                if entry.latin_end and not entry.prefix and not after_ok:
-                    continue
-                raws.append(_Raw(start, end, entry))
-        harmless = [(r.start, r.end) for r in raws if r.entry.kind == _KIND_HARMLESS]
+                raw = _Raw(start, end, entry)
+                raws.append(raw)
+                if entry.kind == _KIND_HARMLESS:
+                    harmless.append((start, end))
+                elif entry.kind == _KIND_GAP_PART and gapped_harmless and int(entry.name) in gapped_harmless:
+                    harmless_parts.append(raw)
+        if clause_of is not None and harmless_parts:
+            parts: dict[int, dict[int, list[_Raw]]] = {}
+            for raw in harmless_parts:
+                parts.setdefault(int(raw.entry.name), {}).setdefault(raw.entry.part, []).append(raw)
+            for index, by_part in parts.items():
+                _, pieces = self._gapped[index]
+                if len(by_part) == len(pieces):
+                    for _, start, end, _ in self._join_gapped(_HARMLESS_GAPPED, pieces, by_part, clause_of, norm):
+                        harmless.append((start, end))
         if harmless:
-            raws = [
-                r
-                for r in raws
-                if r.entry.kind == _KIND_HARMLESS
-                or not any(s <= r.start and r.end <= e and (e - s) > (r.end - r.start) for s, e in harmless)
-            ]
+            harmless.sort()
+            kept = []
+            for r in raws:
+                if r.entry.kind != _KIND_HARMLESS:
+                    inside = False
+                    for s, e in harmless:
+                        if s > r.start:
+                            break
+                        if r.end <= e and (e - s) > (r.end - r.start):
+                            inside = True
+                            break
+                    if inside:
+                        continue
+                kept.append(r)
+            raws = kept
         return raws
 
     def analyze(self, text: str) -> Analysis:
@@ -381,7 +450,6 @@ class Matcher:
         norm = self.normalize(text)
         clause_starts = [m.end() for m in self._clause_re.finditer(norm)]
         sentence_starts = [m.end() for m in _PUNCT_SENTENCE.finditer(norm)]
-        raws = self._scan(norm)
 
         def clause_of(pos: int) -> int:
             return bisect_right(clause_starts, pos)
@@ -389,7 +457,8 @@ class Matcher:
         def sentence_of(pos: int) -> int:
             return bisect_right(sentence_starts, pos)
 
-        cues: dict[str, list[_Raw]] = {"negation": [], "hedge": [], "hypothetical": []}
+        raws = self._scan(norm, clause_of)
+        cues: dict[str, list[_Raw]] = {kind: [] for kind in CUE_KINDS}
         bodies: list[_Raw] = []
         age_raws: list[_Raw] = []
         found: list[tuple[str, int, int, str]] = []
@@ -407,25 +476,40 @@ class Matcher:
             elif kind == _KIND_AGE:
                 age_raws.append(raw)
         for index, by_part in parts.items():
+            if index in self._harmless_gapped:
+                continue
             name, pieces = self._gapped[index]
             if len(by_part) == len(pieces):
-                found.extend(self._join_gapped(name, pieces, by_part, clause_of))
+                found.extend(self._join_gapped(name, pieces, by_part, clause_of, norm))
 
         positive: dict[str, list[Hit]] = {}
         blocked: dict[str, list[Hit]] = {}
-        persons = self._persons(found, clause_of, text, norm)
+        persons = self._persons(found, clause_of, sentence_of, text, norm)
         limit = self.settings.evidence_max_chars
+        in_clause: dict[str, dict[int, list[_Raw]]] = {kind: {} for kind in cues}
+        for kind, raws_of_kind in cues.items():
+            for raw in raws_of_kind:
+                in_clause[kind].setdefault(clause_of(raw.start), []).append(raw)
+        empty: list[_Raw] = []
         for name, start, end, term in sorted(found, key=lambda f: (f[1], -f[2])):
             spec = self.signals[name]
             clause = clause_of(start)
+            sentence = sentence_of(start)
             reason = ""
             if spec.negatable:
-                reason = self._cue_before(cues["negation"], start, clause, clause_of, norm, windowed=True)
+                negations = in_clause["negation"].get(clause, empty)
+                breaks = in_clause["negation_break"].get(clause, empty)
+                reason = self._cue_before(negations, start, norm, windowed=True, breaks=breaks)
+                if not reason and GAP in term:
+                    reason = _negated_inside(negations, start, end, term, norm)
+                reason = reason or self._answered_no(cues, start, end, sentence, sentence_of, norm)
             if not reason and not spec.hypothetical_ok:
-                reason = self._cue_before(cues["hypothetical"], start, clause, clause_of, norm, windowed=False)
+                reason = self._cue_before(in_clause["hypothetical"].get(clause, empty), start, norm, windowed=False)
             if not reason and spec.child_subject:
-                reason = _adult_subject(persons, start, clause, text)
-            hedge = self._cue_before(cues["hedge"], start, clause, clause_of, norm, windowed=False)
+                reason = _not_child_subject(persons, start, clause, sentence)
+            if not reason and spec.adult_subject:
+                reason = _not_adult_subject(persons, start, clause, sentence)
+            hedge = self._cue_before(in_clause["hedge"].get(clause, empty), start, norm, windowed=False)
             hit = Hit(
                 name,
                 term,
@@ -433,7 +517,7 @@ class Matcher:
                 end,
                 _quote(text, start, end, limit),
                 clause,
-                sentence_of(start),
+                sentence,
                 hedge=hedge,
                 blocked_by=reason,
             )
@@ -441,24 +525,38 @@ class Matcher:
 
         injury_clauses = {h.clause for h in positive.get("injury", ())}
         if injury_clauses:
-            sites: dict[int, set[str]] = {}
+            # Body sites of one sentence: those of every clause with an injury, and of a clause that
+            # continues a list of sites right after one ("welts on his legs, back and arms";
+            # "脸还肿着，背上也紫了一大块").
+            by_clause: dict[int, list[_Raw]] = {}
             for body in bodies:
-                clause = clause_of(body.start)
-                if clause in injury_clauses:
-                    sites.setdefault(clause, set()).add(body.entry.name)
-            for clause, names in sorted(sites.items()):
+                by_clause.setdefault(clause_of(body.start), []).append(body)
+            sites: dict[int, set[str]] = {}
+            firsts: dict[int, _Raw] = {}
+            for clause, items in sorted(by_clause.items()):
+                clause_start = clause_starts[clause - 1] if clause >= 1 else 0
+                lead_in = norm[clause_start : min(b.start for b in items)].strip()
+                continues = clause - 1 in injury_clauses and len(lead_in) <= 4
+                if clause in injury_clauses or continues:
+                    sentence = sentence_of(items[0].start)
+                    sites.setdefault(sentence, set()).update(b.entry.name for b in items)
+                    first = min(items, key=lambda b: b.start)
+                    if sentence not in firsts or first.start < firsts[sentence].start:
+                        firsts[sentence] = first
+            for sentence, names in sorted(sites.items()):
                 if len(names) >= self.settings.multiple_injury_sites_min:
-                    first = min((b for b in bodies if clause_of(b.start) == clause), key=lambda b: b.start)
-                    injuries = [h for h in positive["injury"] if h.clause == clause]
+                    first = firsts[sentence]
+                    injuries = [h for h in positive["injury"] if h.sentence == sentence]
                     end = max(h.end for h in injuries)
+                    end = max(end, first.end)
                     hit = Hit(
                         "multiple_injuries",
                         "、".join(sorted(names)),
                         first.start,
                         end,
                         _quote(text, first.start, end, limit),
-                        clause,
-                        sentence_of(first.start),
+                        clause_of(first.start),
+                        sentence,
                     )
                     positive.setdefault("multiple_injuries", []).append(hit)
                     break
@@ -480,20 +578,23 @@ class Matcher:
         )
 
     def _join_gapped(
-        self, name: str, pieces: tuple[str, ...], by_part: dict[int, list[_Raw]], clause_of: Any
+        self, name: str, pieces: tuple[str, ...], by_part: dict[int, list[_Raw]], clause_of: Any, norm: str
     ) -> Iterable[tuple[str, int, int, str]]:
-        """Complete matches of one 'A…B' pattern: parts in order, same clause, short gaps."""
-        gap = self.settings.gap_max_chars
-        for first in by_part[0]:
+        """Complete matches of one 'A…B' pattern: parts in order, same clause, short gaps.
+
+        The gap allowed is ``gap_max_chars`` between Chinese parts and ``gap_max_chars_latin``
+        when the gap touches an English word (English needs more characters per word).
+        """
+        short = self.settings.gap_max_chars
+        long = self.settings.gap_max_chars_latin
+        ordered = [sorted(by_part[number], key=lambda r: r.start) for number in range(len(pieces))]
+        for first in ordered[0]:
             end = first.end
             clause = clause_of(first.start)
             for number in range(1, len(pieces)):
+                gap = long if _is_latin(pieces[number - 1][-1]) or _is_latin(pieces[number][0]) else short
                 nxt = next(
-                    (
-                        r
-                        for r in sorted(by_part[number], key=lambda r: r.start)
-                        if end <= r.start <= end + gap and clause_of(r.start) == clause
-                    ),
+                    (r for r in ordered[number] if end <= r.start <= end + gap and clause_of(r.start) == clause),
                     None,
                 )
                 if nxt is None:
@@ -503,12 +604,22 @@ class Matcher:
                 yield (name, first.start, end, GAP.join(pieces))
 
     def _cue_before(
-        self, cues: list[_Raw], start: int, clause: int, clause_of: Any, norm: str, *, windowed: bool
+        self,
+        cues: list[_Raw],
+        start: int,
+        norm: str,
+        *,
+        windowed: bool,
+        breaks: list[_Raw] | None = None,
     ) -> str:
-        """The cue word that governs a match at ``start`` (same clause, before it), or ''."""
+        """The cue word that governs a match at ``start`` (``cues`` are those of its clause), or ''.
+
+        A negation-break word between the cue and the match ("and", "而是", "after") ends the
+        cue's scope: "she has no money and her father beats her" still describes a beating.
+        """
         best = ""
         for cue in cues:
-            if cue.end > start or clause_of(cue.start) != clause:
+            if cue.end > start:
                 continue
             if windowed:
                 window = (
@@ -516,14 +627,48 @@ class Matcher:
                 )
                 if start - cue.end > window:
                     continue
+            if breaks and any(cue.end <= b.start and b.end <= start for b in breaks):
+                continue
             best = norm[cue.start : cue.end]
         return best
 
-    def _persons(self, found: list[tuple[str, int, int, str]], clause_of: Any, text: str, norm: str) -> list[Person]:
-        """People named in the text, in order; a longer name hides a shorter one it overlaps.
+    def _answered_no(
+        self, cues: dict[str, list[_Raw]], start: int, end: int, sentence: int, sentence_of: Any, norm: str
+    ) -> str:
+        """A question answered no: "问她有没有想过伤害自己，她说没有" / "asked if he hurt himself; he said no".
+
+        The question cue comes before the match in its sentence; the negative answer follows the
+        match within ``question_answer_window`` characters (it may be in the next sentence).
+        """
+        answers = cues["answer_no"]
+        if not answers:
+            return ""
+        question = next(
+            (
+                q
+                for q in cues["question"]
+                if q.end <= start and sentence_of(q.start) == sentence and start - q.end <= 30
+            ),
+            None,
+        )
+        if question is None:
+            return ""
+        window = self.settings.question_answer_window
+        for answer in answers:
+            if end <= answer.start <= end + window * (3 if answer.entry.latin_start else 1):
+                asked = norm[question.start : question.end]
+                return f"question '{asked}' answered '{norm[answer.start : answer.end]}'"
+        return ""
+
+    def _persons(
+        self, found: list[tuple[str, int, int, str]], clause_of: Any, sentence_of: Any, text: str, norm: str
+    ) -> list[Person]:
+        """People (and animals or things) named in the text, in order; a longer name hides a shorter one.
 
         ``agent_marked`` is true when a passive or causative marker (被, 让, 由, by) comes just before
         the name: that person did something to the subject rather than being the subject.
+        ``possessive`` is true when the name is followed by 的 / 's ("妈妈的安眠药"): it names an
+        owner, not the subject. ``speaker`` is true when a verb of saying follows ("爸爸说…").
         """
         people = sorted(
             ((start, end, PERSON_SIGNALS[name]) for name, start, end, _ in found if name in PERSON_SIGNALS),
@@ -535,7 +680,16 @@ class Matcher:
                 continue
             before = norm[max(0, start - 6) : start]
             marked = any(m in before for m in ("被", "让", "由")) or before.rstrip().endswith(" by")
-            kept.append(Person(text[start:end], start, end, clause_of(start), role, marked))
+            after = norm[end : end + 12]
+            possessive = (after.startswith(_POSSESSIVE_AFTER) and not after.startswith(("的时候", "的话"))) or (
+                after.startswith("家") and not after.startswith(("家暴", "家庭暴力"))
+            )
+            speaker = bool(_SPEAKER_AFTER.match(after))
+            kept.append(
+                Person(
+                    text[start:end], start, end, clause_of(start), role, marked, sentence_of(start), possessive, speaker
+                )
+            )
         return kept
 
     def _age(self, norm: str, text: str, age_raws: list[_Raw]) -> AgeEstimate | None:
@@ -566,12 +720,17 @@ class Matcher:
 def _settings(lexicon: Mapping[str, Any]) -> Settings:
     raw = _mapping(lexicon, "settings", "lexicon.settings")
     values = {}
+    for key, default in OPTIONAL_SETTINGS.items():
+        value = raw.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"lexicon.settings.{key}: must be a whole number >= 0")
+        values[key] = value
     for key in SETTINGS_KEYS:
         value = raw.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"lexicon.settings.{key}: must be a whole number >= 0")
         values[key] = value
-    unknown = set(raw) - set(SETTINGS_KEYS)
+    unknown = set(raw) - set(SETTINGS_KEYS) - set(OPTIONAL_SETTINGS)
     if unknown:
         raise ValueError(f"lexicon.settings.{sorted(unknown)[0]}: unknown key")
     return Settings(**values)
@@ -649,19 +808,61 @@ def _apply_combo(combo: Combo, positive: Mapping[str, list[Hit]], text: str, lim
     )
 
 
-def _adult_subject(persons: list[Person], start: int, clause: int, text: str) -> str:
-    """'subject: <word>' when the nearest person named before ``start`` in its clause is an adult.
+def _subject(persons: list[Person], start: int, clause: int, sentence: int, *, things: bool = True) -> Person | None:
+    """Who a match at ``start`` is said of: the nearest person named before it in its clause, else
+    (a Chinese clause often has no subject of its own) in the earlier clauses of its sentence.
 
-    An adult introduced by a passive marker ("被同村一名男子带走") is the agent, not the subject,
-    and is skipped.
+    Skipped: an adult introduced by a passive marker ("被同村一名男子带走" — the agent, not the
+    subject), a possessor ("妈妈的安眠药", "邻居家"), and a speaker ("医生说…": what follows is
+    what was said, usually of the child).
     """
-    nearest = None
+    in_clause = None
+    in_sentence = None
     for person in persons:
-        agent = person.role == "adult" and person.agent_marked
-        if person.clause == clause and person.end <= start and not agent:
-            nearest = person
-    if nearest is not None and nearest.role == "adult":
-        return f"subject: {nearest.word}"
+        if person.end > start:
+            break
+        if (person.role == "adult" and person.agent_marked) or person.possessive or person.speaker:
+            continue
+        if not things and person.role == "thing":
+            continue
+        if person.clause == clause:
+            in_clause = person
+        elif person.sentence == sentence and not person.agent_marked:
+            # an earlier clause's object ("妈妈让他在这等着，然后就走了") is not the later subject
+            in_sentence = person
+    return in_clause or in_sentence
+
+
+def _not_child_subject(persons: list[Person], start: int, clause: int, sentence: int) -> str:
+    """'subject: <word>' when a child_subject signal is said of an adult, an animal or a thing."""
+    subject = _subject(persons, start, clause, sentence)
+    if subject is not None and subject.role in NOT_CHILD_ROLES:
+        return f"subject: {subject.word}"
+    return ""
+
+
+def _not_adult_subject(persons: list[Person], start: int, clause: int, sentence: int) -> str:
+    """'subject: …' unless an adult_subject signal is said of an adult ("父母…再也没有联络")."""
+    subject = _subject(persons, start, clause, sentence, things=False)
+    if subject is None:
+        return "subject: nobody named"
+    if subject.role != "adult":
+        return f"subject: {subject.word}"
+    return ""
+
+
+def _negated_inside(negations: list[_Raw], start: int, end: int, term: str, norm: str) -> str:
+    """A negation inside the gap of an 'A…B' match ("下面没有红肿" is not "下面…红"), or ''.
+
+    A cue that is part of the pattern's own words ("没有…收养手续") does not count.
+    """
+    own = norm[start:end]
+    pieces = term.split(GAP)
+    for cue in negations:
+        if start < cue.start and cue.end <= end:
+            word = norm[cue.start : cue.end]
+            if not any(word in piece for piece in pieces) or own.count(word) > sum(p.count(word) for p in pieces):
+                return word
     return ""
 
 
@@ -680,7 +881,7 @@ def _sex(positive: Mapping[str, list[Hit]], text: str) -> tuple[str | None, str]
     for hit in positive.get("person_child", ()):
         word = text[hit.start : hit.end].lower()
         she += word in ("她", "she", "her")
-        he += word in ("他", "he", "him")
+        he += word in ("他", "he", "him", "his")
     if she != he:
         return ("female", "narrative pronouns 她/she") if she > he else ("male", "narrative pronouns 他/he")
     return None, ""
