@@ -89,6 +89,7 @@ def overdue_rows(session: Any, count: int, now: Any) -> None:
                 "status": "notified",
                 "created_at": created,
                 "acknowledge_due_at": created + timedelta(hours=1),
+                "acknowledge_twice_due_at": created + timedelta(hours=2),
                 "feedback_due_at": created + timedelta(days=3),
                 "reply_code": f"{index % 10**6:06d}",
             }

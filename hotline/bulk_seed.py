@@ -376,6 +376,7 @@ class _Generator:
                 "routing_note": f"{agency.agency_type}: {agency.jurisdiction_code} (seed)",
                 "created_at": created,
                 "acknowledge_due_at": ack_due,
+                "acknowledge_twice_due_at": ack_due + (ack_due - created),
                 "feedback_due_at": feedback_due,
                 "acknowledged_at": acked,
                 "feedback_at": feedback,

@@ -245,10 +245,9 @@ def dispatch(
             role=item.role,
             routing_note=item.note,
             created_at=now,
-            acknowledge_due_at=acknowledge_due_at,
-            feedback_due_at=feedback_due_at,
             reply_code=new_reply_code(),
         )
+        assignment.set_deadlines(acknowledge_due_at, feedback_due_at)
         report.assignments.append(assignment)
         session.flush()
         existing[item.agency.id] = assignment

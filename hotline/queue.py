@@ -68,6 +68,32 @@ class JobQueue:
         self.wakeup.set()
         return True
 
+    def enqueue_many(self, queue_name: str, func_path: str, ids: list[int], chunk: int = 1000) -> int:
+        """Many one-id jobs through Redis pipelines; how many were enqueued (0 if Redis is down)."""
+        queue = self.queues[queue_name]
+        done = 0
+        try:
+            for start in range(0, len(ids), chunk):
+                datas = [
+                    Queue.prepare_data(
+                        func_path,
+                        args=(job_id,),
+                        timeout=JOB_TIMEOUTS[queue_name],
+                        result_ttl=300,
+                        failure_ttl=7 * 86400,
+                    )
+                    for job_id in ids[start : start + chunk]
+                ]
+                with self.connection.pipeline() as pipe:
+                    queue.enqueue_many(datas, pipeline=pipe)
+                    pipe.execute()
+                done += len(datas)
+        except (redis.exceptions.RedisError, OSError) as exc:
+            log.warning("queue unavailable, %d %s jobs left to the sweeper: %s", len(ids) - done, func_path, exc)
+        if done:
+            self.wakeup.set()
+        return done
+
     def ping(self) -> bool:
         try:
             return bool(self.connection.ping())
@@ -116,6 +142,17 @@ def enqueue_after_commit(session: Session, queue_name: str, func_path: str, *arg
     """Enqueue a job once ``session`` commits; forget it if the session rolls back."""
     pending: list[tuple[str, str, tuple]] = session.info.setdefault("after_commit_jobs", [])
     pending.append((queue_name, func_path, args))
+    _hook(session)
+
+
+def enqueue_many_after_commit(session: Session, queue_name: str, func_path: str, ids: list[int]) -> None:
+    """Enqueue one job per id once ``session`` commits, in one Redis round trip (bulk escalation)."""
+    pending: list[tuple[str, str, list[int]]] = session.info.setdefault("after_commit_batches", [])
+    pending.append((queue_name, func_path, list(ids)))
+    _hook(session)
+
+
+def _hook(session: Session) -> None:
     if not session.info.get("after_commit_hooked"):
         session.info["after_commit_hooked"] = True
         job_queue: JobQueue = session.info["job_queue"]
@@ -127,10 +164,13 @@ def _flush_jobs(job_queue: JobQueue, session: Session) -> None:
     jobs = session.info.pop("after_commit_jobs", [])
     for queue_name, func_path, args in jobs:
         job_queue.enqueue(queue_name, func_path, *args)
+    for queue_name, func_path, ids in session.info.pop("after_commit_batches", []):
+        job_queue.enqueue_many(queue_name, func_path, ids)
 
 
 def _forget_jobs(session: Session) -> None:
     session.info.pop("after_commit_jobs", None)
+    session.info.pop("after_commit_batches", None)
 
 
 _worker_app: Flask | None = None

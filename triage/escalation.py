@@ -14,24 +14,27 @@ are also the supervisor's list of what fired.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, exists, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.audit import Actor
 from hotline.links import LinkSigner
-from hotline.models import Agency, Assignment, Escalation, Notification, Report, utcnow
-from hotline.taxonomy import AgencyType, AssignmentStatus, NotificationChannel, Urgency
+from hotline.models import Agency, Assignment, AuditEvent, Escalation, Notification, Report, utcnow
+from hotline.queue import enqueue_many_after_commit
+from hotline.taxonomy import AgencyType, AssignmentStatus, NotificationChannel, NotificationStatus, Urgency
 from notifications import messages, outbox
 from triage.routing import jurisdiction_chain
 
 ACTOR = Actor.system("sweeper")
-BATCH = 2000
+BATCH = 20000
+CHUNK = 500  # rows per INSERT statement (SQLite allows 32,766 bound parameters)
 OPEN_FOR_FEEDBACK = (AssignmentStatus.NOTIFIED, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
 
 
@@ -67,46 +70,6 @@ def supervisor_office(session: Session, agency: Agency, home_code: str) -> Agenc
 
 def _usable(agency: Agency, number: str | None) -> bool:
     return bool(number) and number not in (agency.bad_numbers or [])
-
-
-def _tell_agency(
-    session: Session, assignment: Assignment, step: str, links: LinkSigner, *, backup: bool, voice: bool
-) -> None:
-    report, agency = assignment.report, assignment.agency
-    due = assignment.acknowledge_due_at if step.startswith("ack") else assignment.feedback_due_at
-    body = messages.reminder_sms(
-        reference=report.reference or "",
-        urgency=report.urgency or Urgency.YELLOW,
-        step=step,
-        due_at=due,
-        reply_code=assignment.reply_code or "",
-        link=links.url(assignment.id),
-        language=agency.language,
-    )
-    numbers = [agency.duty_phone] + ([agency.backup_phone] if backup else [])
-    for index, number in enumerate(dict.fromkeys(n for n in numbers if _usable(agency, n))):
-        outbox.queue(
-            session,
-            dedupe_key=f"{step}:{assignment.id}:sms:{index}",
-            report=report,
-            assignment=assignment,
-            purpose=f"escalation_{step}",
-            recipient=number,
-            language=agency.language,
-            body=body,
-        )
-    if voice and _usable(agency, agency.voice_phone or agency.duty_phone):
-        outbox.queue(
-            session,
-            dedupe_key=f"{step}:{assignment.id}:voice",
-            report=report,
-            assignment=assignment,
-            purpose=f"escalation_{step}",
-            channel=NotificationChannel.VOICE,
-            recipient=agency.voice_phone or agency.duty_phone,
-            language=agency.language,
-            body=messages.dispatch_voice(report.reference or "", agency.language),
-        )
 
 
 def _tell_supervisor(session: Session, assignment: Assignment, step: str, home_code: str, suffix: str = "") -> None:
@@ -146,45 +109,207 @@ def _record(session: Session, assignment: Assignment, step: str) -> None:
     )
 
 
-def _due(session: Session, condition, step: str, limit: int) -> Sequence[Assignment]:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Due:
+    """What the notices of one due step need, read in one query (no ORM objects per row)."""
+
+    assignment_id: int
+    report_id: int
+    agency_id: int
+    reply_code: str | None
+    acknowledge_due_at: datetime
+    feedback_due_at: datetime
+    reference: str | None
+    urgency: str | None
+
+
+def _insert(session: Session, model: type, rows: list[dict], conflict: list[str], returning) -> list:  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, in chunks: the rows this call created."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = []
+    for start in range(0, len(rows), CHUNK):
+        statement = insert(model).values(rows[start : start + CHUNK]).on_conflict_do_nothing(index_elements=conflict)
+        created.extend(session.execute(statement.returning(returning)).scalars())
+    return created
+
+
+class _Offices:
+    """The minor-protection office over each agency, looked up once per sweep."""
+
+    def __init__(self, session: Session, home_code: str) -> None:
+        offices = session.scalars(
+            select(Agency).where(Agency.agency_type == AgencyType.MINOR_PROTECTION_OFFICE, Agency.active.is_(True))
+        ).all()
+        self.by_code = {o.jurisdiction_code: o for o in offices}
+        self.home_chain = jurisdiction_chain(home_code)
+
+    def over(self, agency: Agency) -> Agency | None:
+        chain = jurisdiction_chain(agency.jurisdiction_code) + self.home_chain
+        return next((self.by_code[c] for c in chain if c in self.by_code), None)
+
+
+def _fire(
+    session: Session, step: str, condition, now: datetime, links: LinkSigner, offices: _Offices, limit: int
+) -> int:  # type: ignore[no-untyped-def]
+    """Claim every due (assignment, step) not yet fired and queue its notices, in bulk."""
     already = exists().where(and_(Escalation.assignment_id == Assignment.id, Escalation.step == step))
-    return session.scalars(
-        select(Assignment)
-        .join(Report, Report.id == Assignment.report_id)
-        .where(condition, ~already)
-        .options(joinedload(Assignment.report), joinedload(Assignment.agency))
-        .order_by(Assignment.acknowledge_due_at)
-        .limit(limit)
-    ).all()
+    due = [
+        _Due(*row)
+        for row in session.execute(
+            select(
+                Assignment.id,
+                Assignment.report_id,
+                Assignment.agency_id,
+                Assignment.reply_code,
+                Assignment.acknowledge_due_at,
+                Assignment.feedback_due_at,
+                Report.reference,
+                Report.urgency,
+            )
+            .join(Report, Report.id == Assignment.report_id)
+            .where(condition, ~already)
+            .order_by(Assignment.acknowledge_due_at)
+            .limit(limit)
+        )
+    ]
+    if not due:
+        return 0
+    claim_rows = [
+        {
+            "assignment_id": d.assignment_id,
+            "report_id": d.report_id,
+            "step": step,
+            "fired_at": now,
+            "actor_label": ACTOR.label,
+        }
+        for d in due
+    ]
+    claimed = set(_insert(session, Escalation, claim_rows, ["assignment_id", "step"], Escalation.assignment_id))
+    mine = [d for d in due if d.assignment_id in claimed]
+    agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_({d.agency_id for d in mine})))}
+    notices: list[dict] = []
+    events: list[dict] = []
+    for d in mine:
+        agency = agencies[d.agency_id]
+        if step in ("ack_overdue", "feedback_overdue"):
+            notices.extend(_agency_notices(d, agency, step, links, now))
+        if step in ("ack_overdue_twice", "feedback_overdue"):
+            notices.extend(_supervisor_notices(d, agency, step, offices, now))
+        events.append(
+            {
+                "occurred_at": now,
+                "actor_type": ACTOR.type,
+                "actor_label": ACTOR.label,
+                "action": f"escalation.{step}",
+                "report_id": d.report_id,
+                "subject_type": "assignment",
+                "subject_id": str(d.assignment_id),
+                "details": {"agency_id": d.agency_id},
+            }
+        )
+    notification_ids = _insert(session, Notification, notices, ["dedupe_key"], Notification.id)
+    if events:
+        session.execute(sa_insert(AuditEvent), events)
+    if notification_ids:
+        enqueue_many_after_commit(session, "notify", "notifications.jobs.deliver", notification_ids)
+    return len(mine)
+
+
+def _notice(
+    d: _Due, key: str, purpose: str, recipient: str, body: str, language: str, now: datetime, channel: str = "sms"
+) -> dict:
+    return {
+        "dedupe_key": key,
+        "report_id": d.report_id,
+        "assignment_id": d.assignment_id,
+        "purpose": purpose,
+        "channel": channel,
+        "provider": "",
+        "recipient": recipient,
+        "language": language,
+        "body": body,
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "enqueued_at": now,
+    }
+
+
+def _agency_notices(d: _Due, agency: Agency, step: str, links: LinkSigner, now: datetime) -> list[dict]:
+    """The reminder to the agency's duty number (and backup, and a call for red/orange, when late to acknowledge)."""
+    body = messages.reminder_sms(
+        reference=d.reference or "",
+        urgency=d.urgency or Urgency.YELLOW,
+        step=step,
+        due_at=d.acknowledge_due_at if step.startswith("ack") else d.feedback_due_at,
+        reply_code=d.reply_code or "",
+        link=links.url(d.assignment_id),
+        language=agency.language,
+    )
+    late_to_acknowledge = step == "ack_overdue"
+    numbers = [agency.duty_phone] + ([agency.backup_phone] if late_to_acknowledge else [])
+    notices = [
+        _notice(d, f"{step}:{d.assignment_id}:sms:{index}", f"escalation_{step}", number, body, agency.language, now)
+        for index, number in enumerate(dict.fromkeys(n for n in numbers if _usable(agency, n)))
+    ]
+    voice_number = agency.voice_phone or agency.duty_phone
+    if late_to_acknowledge and d.urgency in (Urgency.RED, Urgency.ORANGE) and _usable(agency, voice_number):
+        notices.append(
+            _notice(
+                d,
+                f"{step}:{d.assignment_id}:voice",
+                f"escalation_{step}",
+                voice_number,
+                messages.dispatch_voice(d.reference or "", agency.language),
+                agency.language,
+                now,
+                channel=NotificationChannel.VOICE,
+            )
+        )
+    return notices
+
+
+def _supervisor_notices(d: _Due, agency: Agency, step: str, offices: _Offices, now: datetime) -> list[dict]:
+    office = offices.over(agency)
+    if office is None or office.id == agency.id or not _usable(office, office.duty_phone):
+        return []
+    body = messages.supervisor_alert(
+        reference=d.reference or "",
+        urgency=d.urgency or Urgency.YELLOW,
+        step=step,
+        agency_name=agency.name,
+        language=office.language,
+    )
+    return [
+        _notice(
+            d,
+            f"{step}:{d.assignment_id}:supervisor",
+            f"supervision_{step}",
+            office.duty_phone,
+            body,
+            office.language,
+            now,
+        )
+    ]
 
 
 def escalate_due(
     session: Session, now: datetime, links: LinkSigner, home_code: str, limit: int = BATCH
 ) -> dict[str, int]:
-    """Fire every escalation step that is due and has not fired yet; returns counts per step."""
-    fired = {"ack_overdue": 0, "ack_overdue_twice": 0, "feedback_overdue": 0}
+    """Fire every escalation step that is due and has not fired yet; returns counts per step.
+
+    Set-based: each step is one select of what is due, one insert that claims it (only the rows
+    this sweeper inserted are its to notify), and bulk inserts of notices and audit events.
+    """
+    offices = _Offices(session, home_code)
     waiting = Assignment.status == AssignmentStatus.NOTIFIED
-    for assignment in _due(session, and_(waiting, Assignment.acknowledge_due_at <= now), "ack_overdue", limit):
-        if _claim(session, assignment, "ack_overdue", now):
-            urgent = assignment.report.urgency in (Urgency.RED, Urgency.ORANGE)
-            _tell_agency(session, assignment, "ack_overdue", links, backup=True, voice=urgent)
-            _record(session, assignment, "ack_overdue")
-            fired["ack_overdue"] += 1
-    candidates = _due(session, and_(waiting, Assignment.acknowledge_due_at <= now), "ack_overdue_twice", limit)
-    for assignment in candidates:
-        if assignment.acknowledge_due_at + (assignment.acknowledge_due_at - assignment.created_at) > now:
-            continue
-        if _claim(session, assignment, "ack_overdue_twice", now):
-            _tell_supervisor(session, assignment, "ack_overdue_twice", home_code)
-            _record(session, assignment, "ack_overdue_twice")
-            fired["ack_overdue_twice"] += 1
-    overdue = and_(Assignment.status.in_(OPEN_FOR_FEEDBACK), Assignment.feedback_due_at <= now)
-    for assignment in _due(session, overdue, "feedback_overdue", limit):
-        if _claim(session, assignment, "feedback_overdue", now):
-            _tell_agency(session, assignment, "feedback_overdue", links, backup=False, voice=False)
-            _tell_supervisor(session, assignment, "feedback_overdue", home_code)
-            _record(session, assignment, "feedback_overdue")
-            fired["feedback_overdue"] += 1
+    steps = {
+        "ack_overdue": and_(waiting, Assignment.acknowledge_due_at <= now),
+        "ack_overdue_twice": and_(waiting, Assignment.acknowledge_twice_due_at <= now),
+        "feedback_overdue": and_(Assignment.status.in_(OPEN_FOR_FEEDBACK), Assignment.feedback_due_at <= now),
+    }
+    fired = {step: _fire(session, step, condition, now, links, offices, limit) for step, condition in steps.items()}
     session.flush()
     return fired
 

@@ -105,6 +105,7 @@ class Assignment(Base):
         UniqueConstraint("report_id", "agency_id", name="uq_assignments_report_agency"),
         Index("ix_assignments_agency_status", "agency_id", "status"),
         Index("ix_assignments_ack_due", "status", "acknowledge_due_at"),
+        Index("ix_assignments_ack_twice_due", "status", "acknowledge_twice_due_at"),
         Index("ix_assignments_feedback_due", "status", "feedback_due_at"),
         Index(
             "ix_assignments_report_cover",
@@ -131,6 +132,8 @@ class Assignment(Base):
     routing_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledge_due_at: Mapped[datetime]
+    # Twice the acknowledgement deadline (created + 2 × window): when the supervisor is told.
+    acknowledge_twice_due_at: Mapped[datetime | None]
     feedback_due_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     feedback_at: Mapped[datetime | None]
@@ -142,6 +145,13 @@ class Assignment(Base):
 
     report: Mapped[Report] = relationship(back_populates="assignments")
     agency: Mapped[Agency] = relationship()
+
+    def set_deadlines(self, acknowledge_due_at: datetime, feedback_due_at: datetime) -> None:
+        """Set both deadlines, and the escalation point at twice the acknowledgement window."""
+        self.acknowledge_due_at = acknowledge_due_at
+        self.feedback_due_at = feedback_due_at
+        self.acknowledge_twice_due_at = acknowledge_due_at + (acknowledge_due_at - self.created_at)
+
     notes: Mapped[list[AssignmentNote]] = relationship(order_by="AssignmentNote.id")
 
 

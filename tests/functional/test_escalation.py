@@ -125,7 +125,7 @@ def test_sweeper_escalates_on_schedule_and_sends(app, db_session, drain, red) ->
     """Time travel through the real sweeper: move the deadlines into the past, sweep, deliver."""
     for assignment in red.assignments:  # created 3 h ago, due 2 h ago: past twice the deadline
         assignment.created_at = utcnow() - timedelta(hours=3)
-        assignment.acknowledge_due_at = utcnow() - timedelta(hours=2)
+        assignment.set_deadlines(utcnow() - timedelta(hours=2), assignment.feedback_due_at)
     db_session.commit()
     result = sweep(app)
     assert result.escalations["ack_overdue"] == len(red.assignments)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:50:49.079769
+Create Date: 2026-11-23 13:58:34.047668
 """
 
 from alembic import op
@@ -212,6 +212,7 @@ def upgrade() -> None:
         sa.Column("routing_note", sa.Text(), nullable=True),
         sa.Column("created_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("acknowledge_due_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledge_twice_due_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("feedback_due_at", hotline.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("acknowledged_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("feedback_at", hotline.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -226,6 +227,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index("ix_assignments_ack_due", ["status", "acknowledge_due_at"], unique=False)
+        batch_op.create_index("ix_assignments_ack_twice_due", ["status", "acknowledge_twice_due_at"], unique=False)
         batch_op.create_index("ix_assignments_agency_status", ["agency_id", "status"], unique=False)
         batch_op.create_index("ix_assignments_feedback_due", ["status", "feedback_due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_assignments_reply_code"), ["reply_code"], unique=False)
@@ -608,6 +610,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_assignments_reply_code"))
         batch_op.drop_index("ix_assignments_feedback_due")
         batch_op.drop_index("ix_assignments_agency_status")
+        batch_op.drop_index("ix_assignments_ack_twice_due")
         batch_op.drop_index("ix_assignments_ack_due")
 
     op.drop_table("assignments")
