@@ -106,6 +106,7 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=20_000, help="background reports (all steps fired)")
     parser.add_argument("--database", default="")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="time under cProfile and add its top entries")
     args = parser.parse_args()
     url = args.database or "sqlite:////tmp/hotline-bench-sweeper.db"
     if url.startswith("sqlite:////"):
@@ -124,7 +125,8 @@ def main() -> int:
     profile = cProfile.Profile()
     calls, fired_total = 0, 0
     started = time.perf_counter()
-    profile.enable()
+    if args.profile:
+        profile.enable()
     with database.session() as session:
         while True:
             fired = escalate_due(session, now, links, home)
@@ -133,8 +135,9 @@ def main() -> int:
             if not any(fired.values()):
                 break
             fired_total += sum(fired.values())
-    profile.disable()
     elapsed = time.perf_counter() - started
+    if args.profile:
+        profile.disable()
     with database.session() as session:
         result["escalate_30k"] = {
             "overdue_assignments": args.overdue,
@@ -146,7 +149,8 @@ def main() -> int:
             "notifications_queued": session.scalar(select(func.count()).select_from(Notification)),
         }
     text = io.StringIO()
-    pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(15)
+    if args.profile:
+        pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(15)
     result["escalate_30k"]["profile_top_tottime"] = [
         line.strip() for line in text.getvalue().splitlines() if line.strip()[:1].isdigit()
     ][:15]

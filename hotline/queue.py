@@ -68,8 +68,8 @@ class JobQueue:
         self.wakeup.set()
         return True
 
-    def enqueue_many(self, queue_name: str, func_path: str, ids: list[int], chunk: int = 1000) -> int:
-        """Many one-id jobs through Redis pipelines; how many were enqueued (0 if Redis is down)."""
+    def enqueue_many(self, queue_name: str, func_path: str, ids: list[Any], chunk: int = 1000) -> int:
+        """Many jobs, one per item of ``ids``, through Redis pipelines; how many were enqueued."""
         queue = self.queues[queue_name]
         done = 0
         try:
@@ -145,8 +145,9 @@ def enqueue_after_commit(session: Session, queue_name: str, func_path: str, *arg
     _hook(session)
 
 
-def enqueue_many_after_commit(session: Session, queue_name: str, func_path: str, ids: list[int]) -> None:
-    """Enqueue one job per id once ``session`` commits, in one Redis round trip (bulk escalation)."""
+def enqueue_many_after_commit(session: Session, queue_name: str, func_path: str, ids: list[Any]) -> None:
+    """Enqueue one job per item of ``ids`` (an id, or a list of ids) once ``session`` commits,
+    through Redis pipelines (bulk escalation)."""
     pending: list[tuple[str, str, list[int]]] = session.info.setdefault("after_commit_batches", [])
     pending.append((queue_name, func_path, list(ids)))
     _hook(session)

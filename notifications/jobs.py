@@ -135,6 +135,12 @@ def deliver(notification_id: int) -> str:
 
 
 @app_job
+def deliver_batch(notification_ids: list[int]) -> list[str]:
+    """Deliver several notifications in one job (a sweep that escalates thousands at once)."""
+    return [deliver(notification_id) for notification_id in notification_ids]
+
+
+@app_job
 def reconcile(notification_id: int) -> str:
     """After an unknown outcome: look the message up; found → sent, not found → send again."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ from triage.routing import jurisdiction_chain
 
 ACTOR = Actor.system("sweeper")
 BATCH = 20000
-CHUNK = 500  # rows per INSERT statement (SQLite allows 32,766 bound parameters)
+DELIVERY_BATCH = 25  # notices per delivery job when a sweep escalates many at once
 OPEN_FOR_FEEDBACK = (AssignmentStatus.NOTIFIED, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
 
 
@@ -124,13 +124,15 @@ class _Due:
 
 
 def _insert(session: Session, model: type, rows: list[dict], conflict: list[str], returning) -> list:  # type: ignore[no-untyped-def]
-    """INSERT … ON CONFLICT DO NOTHING RETURNING, in chunks: the rows this call created."""
+    """INSERT … ON CONFLICT DO NOTHING RETURNING for many rows: the rows this call created.
+
+    One statement compiled once and run as SQLAlchemy's batched "insertmanyvalues".
+    """
+    if not rows:
+        return []
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    created = []
-    for start in range(0, len(rows), CHUNK):
-        statement = insert(model).values(rows[start : start + CHUNK]).on_conflict_do_nothing(index_elements=conflict)
-        created.extend(session.execute(statement.returning(returning)).scalars())
-    return created
+    statement = insert(model).on_conflict_do_nothing(index_elements=conflict).returning(returning)
+    return list(session.execute(statement, rows).scalars())
 
 
 class _Offices:
@@ -211,7 +213,8 @@ def _fire(
     if events:
         session.execute(sa_insert(AuditEvent), events)
     if notification_ids:
-        enqueue_many_after_commit(session, "notify", "notifications.jobs.deliver", notification_ids)
+        batches = [notification_ids[i : i + DELIVERY_BATCH] for i in range(0, len(notification_ids), DELIVERY_BATCH)]
+        enqueue_many_after_commit(session, "notify", "notifications.jobs.deliver_batch", batches)
     return len(mine)
 
 
