@@ -32,7 +32,7 @@ from hotline.taxonomy import (
 )
 from intake_forms.schema import IntakeData
 from triage.policy import Escalation, Policy, default_policy
-from triage.text import AgeEstimate, Analysis, Hit
+from triage.text import AgeEstimate, Analysis, Hit, Person
 
 _AGE_RANGES = {
     AgeRange.A0_2: (0, 2),
@@ -91,6 +91,9 @@ class TriageResult:
             "reasons": [{"rule": r.rule, "evidence": r.evidence} for r in self.reasons],
             "policy_version": self.policy_version,
         }
+
+
+_WITH_MARKERS = frozenset("与與和跟同随隨")
 
 
 def classify(intake: IntakeData, policy: Policy | None = None) -> TriageResult:
@@ -511,11 +514,15 @@ class _Case:
             for hit in self.analysis.hits.get(signal, ()):
                 if hit.sentence in protected:
                     continue
-                other = self.analysis.person_after(hit) if signal == "perpetrator_present" else None
+                other = companion = None
+                if signal == "perpetrator_present":
+                    other = self.analysis.person_after(hit)
+                    if other is None:
+                        other = companion = self._person_before(hit)
                 if (
                     other is not None
                     and other.role == "adult"
-                    and (protective or (agents and other.word not in agents))
+                    and (protective or ((agents or companion) and other.word not in agents))
                 ):
                     # "the boy lives with his mum" after "the ex-boyfriend moved out": someone else
                     self.add("access-not-the-alleged-abuser", f"{_quote(hit)} {other.word}")
@@ -536,6 +543,33 @@ class _Case:
                 if agent and any(h.start <= agent.start < h.end for h in household):
                     return f"{_quote(hit)}; by '{agent.word}' (household, no sign of separation)"
         return ""
+
+    def _suicide_now(self) -> str:
+        """Suicide risk now, unless the sentence it was read from also has a denied plan or ideation
+        ("反复自伤，否认目前有轻生计划": past self-harm with no current plan is not red)."""
+        hits = self.analysis.hits.get("suicide_now", ())
+        if not hits:
+            return ""
+        blocked = self.analysis.blocked
+        denied = {h.sentence: h for name in ("suicide_ideation", "self_harm_plan") for h in blocked.get(name, ())}
+        for hit in hits:
+            if hit.sentence not in denied:
+                return _quote(hit)
+        self.add("not-suicide-now-denied", _quote(hits[0]), _quote(denied[hits[0].sentence]))
+        return ""
+
+    def _person_before(self, hit: Hit) -> Person | None:
+        """The adult named as a companion just before ``hit`` in its clause ("與母親同住")."""
+        found = None
+        for person in self.analysis.persons:
+            if person.start >= hit.start:
+                break
+            # "与母亲同住" names a companion, "家长来接" the one who came for the child
+            near = person.clause == hit.clause and hit.start - person.end <= 3 and person.role == "adult"
+            marked = self.analysis.text[max(0, person.start - 1) : person.start] in _WITH_MARKERS
+            if near and (marked or hit.term.startswith(("来接", "接"))):
+                found = person
+        return found
 
     def _abuse_agents(self) -> set[str]:
         """The adults named as doing the harm ("继父用皮带抽", "hit by her father")."""
@@ -572,9 +606,10 @@ class _Case:
             "afraid_to_go_home": self.narrative("afraid_home"),
             "confined_now": self.narrative("confined_now"),
             "young_child_alone_now": self.alone_now,
-            "suicide_risk_now": self.narrative("suicide_now"),
+            "suicide_risk_now": self._suicide_now(),
             "begging_now": self.narrative("begging_now"),
             "threat_within_24h": self.narrative("threat_soon"),
+            "online_meeting_soon": self.narrative("online_meeting_soon"),
             "medical_care_now": medical or self.narrative("medical_now") or self.narrative("unconscious_now"),
             "mandatory_report": ", ".join(sorted(codes)),
             "injury": self.sig("injury"),

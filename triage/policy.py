@@ -38,6 +38,7 @@ FACTS = frozenset(
         "suicide_risk_now",
         "begging_now",
         "threat_within_24h",
+        "online_meeting_soon",
         "medical_care_now",
         "mandatory_report",
         "injury",

@@ -102,10 +102,9 @@ def _reschedule(session: Session, report: Report, ack: datetime, feedback: datet
         if assignment.status not in OPEN_ASSIGNMENTS:
             continue
         if sooner_only:
-            assignment.acknowledge_due_at = min(assignment.acknowledge_due_at, ack)
-            assignment.feedback_due_at = min(assignment.feedback_due_at, feedback)
+            assignment.set_deadlines(min(assignment.acknowledge_due_at, ack), min(assignment.feedback_due_at, feedback))
         else:
-            assignment.acknowledge_due_at, assignment.feedback_due_at = ack, feedback
+            assignment.set_deadlines(ack, feedback)
     open_due = [a.acknowledge_due_at for a in report.assignments if a.status in OPEN_ASSIGNMENTS]
     report.acknowledge_due_at = min(open_due) if open_due else ack
     open_feedback = [a.feedback_due_at for a in report.assignments if a.status in OPEN_ASSIGNMENTS]
@@ -273,10 +272,9 @@ def reroute(
         role=assignment.role,
         routing_note=f"re-routed from agency {assignment.agency_id}: {reason}",
         created_at=utcnow(),
-        acknowledge_due_at=assignment.acknowledge_due_at,
-        feedback_due_at=assignment.feedback_due_at,
         reply_code=new_reply_code(),
     )
+    replacement.set_deadlines(assignment.acknowledge_due_at, assignment.feedback_due_at)
     report.assignments.append(replacement)
     session.flush()
     audit.record(

@@ -70,6 +70,14 @@ PERSON_SIGNALS = {
 NOT_CHILD_ROLES = frozenset({"adult", "thing"})
 #: Words after a person that make the person a possessor ("妈妈的安眠药", "her mother's pills").
 _POSSESSIVE_AFTER = ("的", "'s", "’s")
+# signals said of the girl, not of the man (a pregnancy; a marriage "与…男子办了酒席"), and the
+# words that name a man or boy
+_FEMALE_ONLY_SIGNALS = frozenset({"pregnancy", "abortion"})
+_PARTNER_WORD = re.compile(r"男子|男人|男方|男的|男友|男朋友|丈夫|老公|新郎|\b(?:man|men|boyfriend|husband|groom)\b")
+_MALE_WORD = re.compile(
+    r"男|父|爸|爹|爷|叔|伯|舅|兄|哥|弟|夫|婿|公公|姥爷|外公|老头|大爷"
+    r"|\b(?:man|men|boy|boys|father|dad|daddy|stepfather|uncle|brother|husband|boyfriend|grandfather|grandpa|he|him)\b"
+)
 #: Verbs of saying/reporting after a person: the speaker is not the subject of the later clauses.
 _SPEAKER_AFTER = re.compile(
     r"^\s*(?:说|称|讲|反映|表示|告诉|报警|打电话|发现|介绍|says|said|reports|reported|told|tells)"
@@ -485,6 +493,7 @@ class Matcher:
         positive: dict[str, list[Hit]] = {}
         blocked: dict[str, list[Hit]] = {}
         persons = self._persons(found, clause_of, sentence_of, text, norm)
+        persons_no_men = [p for p in persons if not _MALE_WORD.search(p.word.lower())]
         limit = self.settings.evidence_max_chars
         in_clause: dict[str, dict[int, list[_Raw]]] = {kind: {} for kind in cues}
         for kind, raws_of_kind in cues.items():
@@ -506,7 +515,13 @@ class Matcher:
             if not reason and not spec.hypothetical_ok:
                 reason = self._cue_before(in_clause["hypothetical"].get(clause, empty), start, norm, windowed=False)
             if not reason and spec.child_subject:
-                reason = _not_child_subject(persons, start, clause, sentence)
+                # a pregnancy is never said of a man ("与一名19岁男子…已怀孕": the girl is pregnant)
+                said_of = persons
+                if name in _FEMALE_ONLY_SIGNALS:
+                    said_of = persons_no_men
+                elif name == "early_marriage":
+                    said_of = [p for p in persons if not _PARTNER_WORD.search(p.word.lower())]
+                reason = _not_child_subject(said_of, start, clause, sentence)
             if not reason and spec.adult_subject:
                 reason = _not_adult_subject(persons, start, clause, sentence)
             hedge = self._cue_before(in_clause["hedge"].get(clause, empty), start, norm, windowed=False)
