@@ -113,7 +113,6 @@ def main() -> int:
         {"DATABASE_URL": url, "SECRET_KEY": "bench", "SECURE_COOKIES": False, "RATELIMIT_ENABLED": False},
         instance_path="/tmp/hotline-bench-instance",
     )
-    app.register_blueprint(supervision.bp)
     database = get_db(app)
     database.create_all()
     result: dict[str, Any] = {"database": database.engine.dialect.name, "target_reports": args.reports}

@@ -14,18 +14,10 @@ from sqlalchemy import func, select
 from hotline import analytics, monthly
 from hotline.analytics import Scope
 from hotline.models import Escalation, utcnow
-from hotline.web import supervision
 from tests import factories
 from tests.conftest import csrf_token
 from tests.functional.test_analytics import Timeline
 from tests.functional.test_console_and_security import login
-
-
-@pytest.fixture
-def app(app):
-    if "supervision" not in app.blueprints:
-        app.register_blueprint(supervision.bp)
-    return app
 
 
 @pytest.fixture

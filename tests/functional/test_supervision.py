@@ -15,19 +15,11 @@ from sqlalchemy import func, select
 from hotline.bulk_seed import seed_reports
 from hotline.links import signer_for
 from hotline.models import Assignment, AuditEvent, Escalation, Notification, Report, utcnow
-from hotline.web import supervision
 from tests import factories
 from tests.conftest import csrf_token
 from tests.functional.test_analytics import Timeline
 from tests.functional.test_console_and_security import login
 from triage.escalation import escalate_due
-
-
-@pytest.fixture
-def app(app):
-    if "supervision" not in app.blueprints:
-        app.register_blueprint(supervision.bp)
-    return app
 
 
 @pytest.fixture

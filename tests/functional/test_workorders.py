@@ -34,10 +34,8 @@ TEXT = "王女士来电反映:邻居家孩子小明(约9岁)身上常有淤青,�
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    """A fresh app with the work-order blueprint (registered here until the factory does it)."""
+    """A fresh app with its schema."""
     application = make_app(tmp_path)
-    if "workorders" not in application.blueprints:
-        application.register_blueprint(workorders_web.bp)
     get_db(application).create_all()
     yield application
     get_db(application).engine.dispose()

@@ -33,10 +33,8 @@ from tests.conftest import make_app
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    """A fresh app with the work-order blueprint (registered here until the factory does it)."""
+    """A fresh app with its schema."""
     application = make_app(tmp_path)
-    if "workorders" not in application.blueprints:
-        application.register_blueprint(workorders_web.bp)
     get_db(application).create_all()
     current_app.target = application
     yield application
