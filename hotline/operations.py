@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hotline import audit, lifecycle, workorders
+from hotline import audit, lifecycle, queries, workorders
 from hotline.audit import Actor
 from hotline.links import LinkSigner
-from hotline.models import Agency, Assignment, AssignmentNote, AuditEvent, Report, TriageDecision, utcnow
+from hotline.models import Agency, Assignment, AssignmentNote, Report, TriageDecision, utcnow
 from hotline.queue import enqueue_after_commit
 from hotline.taxonomy import AssignmentRole, AssignmentStatus, ReportStatus, Urgency
 from intake_forms.schema import IntakeData
@@ -459,15 +459,7 @@ def close_report(session: Session, report: Report, actor: Actor, *, base_url: st
     report.closed_at = utcnow()
     if report.reporter_phone and not report.reporter_anonymous:
         # One closure notice per closing (a reopened report closed again tells the reporter again).
-        closings = session.scalar(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.report_id == report.id,
-                AuditEvent.action == "report.status",
-                AuditEvent.after == ReportStatus.CLOSED,
-            )
-        )
+        closings = queries.closings(session, report.id)
         outbox.queue(
             session,
             dedupe_key=f"closure:{report.id}:{closings}",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.lifecycle import OPEN_STATUSES
 from hotline.models import Assignment, AuditEvent, LevelChangeRequest, Notification, Report
+from hotline.taxonomy import ReportStatus
 
 QUEUE_LIMIT = 200
 
@@ -79,6 +80,22 @@ def level_change_requests(session: Session, report_id: int) -> Sequence[LevelCha
     return session.scalars(
         select(LevelChangeRequest).where(LevelChangeRequest.report_id == report_id).order_by(LevelChangeRequest.id)
     ).all()
+
+
+def closings(session: Session, report_id: int) -> int:
+    """How many times a report has been closed (a reopened report closed again counts twice)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.report_id == report_id,
+                AuditEvent.action == "report.status",
+                AuditEvent.after == ReportStatus.CLOSED,
+            )
+        )
+        or 0
+    )
 
 
 def jurisdiction_prefix(code: str) -> str:

@@ -33,15 +33,14 @@ import redis
 import requests
 import urllib3
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from hotline import audit
+from hotline import audit, queries
 from hotline.audit import Actor
 from hotline.db import get_db
 from hotline.models import (
     Assignment,
-    AuditEvent,
     FeedbackPush,
     FeedbackPushAttempt,
     Partner,
@@ -50,7 +49,7 @@ from hotline.models import (
     utcnow,
 )
 from hotline.queue import app_job, enqueue_after_commit
-from hotline.taxonomy import AssignmentRole, AssignmentStatus, Channel, ReportStatus
+from hotline.taxonomy import AssignmentRole, AssignmentStatus, Channel
 from intake_forms.schema import MAX_NARRATIVE_CHARS, IntakeData, IntakeError, normalise_phone, parse_intake
 
 log = logging.getLogger(__name__)
@@ -457,15 +456,7 @@ def queue_feedback_push(session: Session, report: Report) -> FeedbackPush | None
     work_order = session.scalar(select(WorkOrder).where(WorkOrder.report_id == report.id))
     if work_order is None or not work_order.partner.callback_url:
         return None
-    closings = session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.report_id == report.id,
-            AuditEvent.action == "report.status",
-            AuditEvent.after == ReportStatus.CLOSED,
-        )
-    )
+    closings = queries.closings(session, report.id)
     dedupe_key = f"closure:{work_order.id}:{closings}"
     existing = session.scalar(select(FeedbackPush).where(FeedbackPush.dedupe_key == dedupe_key))
     if existing is not None:

@@ -105,6 +105,22 @@ def drain(app: Flask, db_session: Session):
     return run
 
 
+@pytest.fixture
+def red_report(app: Flask, db_session: Session, drain):
+    """The demo area, and a red report (multiple injuries, the father collects the child today)
+    filed, triaged and dispatched through the embedded queue."""
+    from hotline.models import Report
+    from tests import factories
+
+    factories.demo_area(db_session, app.instance_path)
+    db_session.commit()
+    report, _code = factories.report(db_session)
+    db_session.commit()
+    drain()
+    db_session.expire_all()
+    return db_session.get(Report, report.id)
+
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 

@@ -91,6 +91,11 @@ def demo_area(session: Session, instance_path: str) -> None:
     session.flush()
 
 
+def lead_of(report: Report):
+    """The report's lead (主办) assignment."""
+    return next(a for a in report.assignments if a.role == "lead")
+
+
 def report(session: Session, data: dict[str, Any] | None = None) -> tuple[Report, str]:
     """Submit a report as the web form would (not committed: the caller commits)."""
     return submit_report(

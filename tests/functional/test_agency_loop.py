@@ -36,19 +36,7 @@ def twilio_post(client, path: str, params: dict[str, str], token: str = TOKEN, u
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
 
-@pytest.fixture
-def red_report(app, db_session, drain):
-    factories.demo_area(db_session, app.instance_path)
-    db_session.commit()
-    report, _code = factories.report(db_session)
-    db_session.commit()
-    drain()
-    db_session.expire_all()
-    return db_session.get(Report, report.id)
-
-
-def lead_of(report: Report) -> Assignment:
-    return next(a for a in report.assignments if a.role == "lead")
+lead_of = factories.lead_of
 
 
 def test_full_loop(app, client, db_session, drain, red_report) -> None:

@@ -21,13 +21,9 @@ NOW = timedelta(0)
 
 
 @pytest.fixture
-def events(app, db_session, drain):
-    factories.demo_area(db_session, app.instance_path)
-    db_session.commit()
-    report, _code = factories.report(db_session)
-    db_session.commit()
-    drain()
-    return report
+def events(red_report):
+    """A dispatched report: its intake, triage, dispatch and deliveries are the events to seal."""
+    return red_report
 
 
 def test_seal_and_verify(db_session, events) -> None:

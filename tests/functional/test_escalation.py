@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hotline.audit import Actor
 from hotline.db import get_db
 from hotline.links import LinkSigner
-from hotline.models import Assignment, Escalation, Notification, Report, utcnow
+from hotline.models import Escalation, Notification, Report, utcnow
 from hotline.operations import acknowledge, record_feedback
 from tests import factories
 from triage.escalation import escalate_due
@@ -23,18 +23,11 @@ AGENCY = Actor("agency", "1", "test agency")
 
 
 @pytest.fixture
-def red(app, db_session, drain) -> Report:
-    factories.demo_area(db_session, app.instance_path)
-    db_session.commit()
-    report, _code = factories.report(db_session)
-    db_session.commit()
-    drain()
-    db_session.expire_all()
-    return db_session.get(Report, report.id)
+def red(red_report: Report) -> Report:
+    return red_report
 
 
-def lead_of(report: Report) -> Assignment:
-    return next(a for a in report.assignments if a.role == "lead")
+lead_of = factories.lead_of
 
 
 def steps(db_session) -> list[tuple[int, str]]:

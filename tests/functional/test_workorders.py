@@ -22,23 +22,12 @@ from sqlalchemy.orm import Session
 
 from hotline import operations, workorders
 from hotline.audit import Actor
-from hotline.db import get_db
 from hotline.models import AuditEvent, FeedbackPush, Partner, Report, WorkOrder, utcnow
 from hotline.queue import get_queue
 from hotline.web import workorders as workorders_web
 from tests import factories
-from tests.conftest import make_app
 
 TEXT = "王女士来电反映:邻居家孩子小明(约9岁)身上常有淤青,夜里常听到打骂声,孩子说爸爸用皮带打他。"
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    """A fresh app with its schema."""
-    application = make_app(tmp_path)
-    get_db(application).create_all()
-    yield application
-    get_db(application).engine.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import workorders
-from hotline.db import get_db
 from hotline.models import Partner
 from hotline.web import workorders as workorders_web
-from tests.conftest import make_app
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    """A fresh app with its schema."""
-    application = make_app(tmp_path)
-    get_db(application).create_all()
-    current_app.target = application
-    yield application
-    get_db(application).engine.dispose()
+def app(app: Flask) -> Flask:
+    """The shared fresh app, also handed to schemathesis' WSGI transport."""
+    current_app.target = app
+    return app
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ Revises:
 Create Date: 2026-11-23 13:58:34.047668
 """
 
-from alembic import op
 import sqlalchemy as sa
-import hotline.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import hotline.models.base
 
 revision = "0001"
 down_revision = None
