@@ -82,6 +82,19 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "DASHBOARD_LIVE_MS",
+        150,
+        "A supervisor dashboard that computes faster than this (ms) is computed on every view; a slower one is "
+        "served from its snapshot.",
+        int,
+    ),
+    Setting(
+        "DASHBOARD_MAX_AGE",
+        300,
+        "Seconds a dashboard snapshot may be served; a refresh is queued once it is half that old.",
+        int,
+    ),
+    Setting(
         "SECURE_COOKIES",
         True,
         "Send session cookies only over HTTPS. `hotline serve` on loopback turns it off.",

@@ -32,9 +32,10 @@ from hotline.models import utcnow
 
 log = logging.getLogger(__name__)
 
-# Workers take queues in this order: triage first, agencies' messages before reporters' receipts.
-QUEUE_NAMES = ("triage", "notify", "notify_low")
-JOB_TIMEOUTS = {"triage": 120, "notify": 60, "notify_low": 60}
+# Workers take queues in this order: triage first, agencies' messages before reporters' receipts,
+# and refreshing supervisors' dashboard snapshots last.
+QUEUE_NAMES = ("triage", "notify", "notify_low", "analytics")
+JOB_TIMEOUTS = {"triage": 120, "notify": 60, "notify_low": 60, "analytics": 600}
 
 P = ParamSpec("P")
 R = TypeVar("R")

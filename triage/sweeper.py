@@ -19,6 +19,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import or_, select, update
 
+from hotline import snapshots
 from hotline.audit_chain import seal
 from hotline.db import get_db
 from hotline.links import signer_for
@@ -42,6 +43,7 @@ class SweepResult:
     escalations: dict[str, int] = field(default_factory=dict)
     audit_sealed: int = 0
     feedback_pushes_requeued: int = 0
+    snapshots_pruned: int = 0
 
 
 def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
@@ -108,6 +110,7 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
         push_ids = due_pushes(session, now, stale)
         result.escalations = escalate_due(session, now, signer_for(app.config), app.config["HOME_JURISDICTION"])
         result.audit_sealed = seal(session)
+        result.snapshots_pruned = snapshots.prune(session, now)
         _beat(session, process_name, "sweeper")
         session.commit()
     for report_id in report_ids:

@@ -17,7 +17,7 @@ from hotline.models.channels import (
 )
 from hotline.models.directory import Agency, Jurisdiction
 from hotline.models.notification import Notification
-from hotline.models.ops import AuditEvent, Heartbeat
+from hotline.models.ops import AuditEvent, DashboardSnapshot, Heartbeat
 from hotline.models.policy import PolicyVersion
 from hotline.models.report import (
     Assignment,
@@ -44,6 +44,7 @@ __all__ = [
     "AssignmentNote",
     "AuditEvent",
     "Base",
+    "DashboardSnapshot",
     "Escalation",
     "Heartbeat",
     "Jurisdiction",

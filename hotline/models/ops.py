@@ -53,3 +53,17 @@ class Heartbeat(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DashboardSnapshot(Base):
+    """The last computation of one supervisor dashboard (scope, area and period), kept when computing
+    it live is too slow to do on every view; see ``hotline.snapshots``. Derived data: deleting every
+    row loses nothing but speed."""
+
+    __tablename__ = "dashboard_snapshots"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column()
+    compute_ms: Mapped[float] = mapped_column()
+    refresh_queued_at: Mapped[datetime | None] = mapped_column()

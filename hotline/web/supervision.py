@@ -19,10 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hotline import analytics, audit, charts, exports, monthly, taxonomy
+from hotline import analytics, audit, charts, exports, monthly, snapshots, taxonomy
 from hotline.analytics import Dashboard, GroupStats, Period, Scope
 from hotline.audit import Actor
 from hotline.db import request_session
+from hotline.extensions import limiter
 from hotline.links import LinkSigner, signer_for
 from hotline.models import Assignment, Escalation, Jurisdiction, utcnow
 from hotline.security import roles_required
@@ -267,19 +268,52 @@ def _download(table_or_tables: exports.Table | list[exports.Table], name: str, f
 # --- Pages ---------------------------------------------------------------------------------------
 
 
+def _dashboard_view(scope: Scope, area: str | None) -> snapshots.DashboardView:
+    """This view's dashboard, live or from its snapshot (see ``hotline.snapshots``), committed."""
+    db_session = request_session()
+    view = snapshots.dashboard_view(
+        db_session,
+        scope,
+        _period(),
+        utcnow(),
+        area,
+        live_ms=current_app.config["DASHBOARD_LIVE_MS"],
+        max_age=current_app.config["DASHBOARD_MAX_AGE"],
+    )
+    db_session.commit()
+    return view
+
+
 @bp.get("/")
 @roles_required(*SUPERVISORS)
 def dashboard():
     scope = _scope()
     area = _area(scope)
-    board = analytics.dashboard(request_session(), scope, _period(), utcnow(), area)
+    view = _dashboard_view(scope, area)
     return render_template(
         "supervision/dashboard.html",
-        board=board,
-        tables=dashboard_tables(board),
-        charts=_charts(board),
+        board=view.board,
+        view=view,
+        tables=dashboard_tables(view.board),
+        charts=_charts(view.board),
         area=area,
         area_name=_area_name(area),
+    )
+
+
+@bp.post("/refresh")
+@roles_required(*SUPERVISORS)
+@limiter.limit("12 per minute")
+def refresh():
+    """Recompute the dashboard now instead of waiting for its snapshot's background refresh."""
+    scope = _scope()
+    area = _area(scope)
+    period = _period()
+    db_session = request_session()
+    snapshots.compute(db_session, scope, period, utcnow(), area, live_ms=current_app.config["DASHBOARD_LIVE_MS"])
+    db_session.commit()
+    return redirect(
+        url_for("supervision.dashboard", start=period.first_day.isoformat(), end=period.last_day.isoformat(), area=area)
     )
 
 
@@ -302,7 +336,7 @@ def export(name: str, fmt: str):
         return _download(overdue_table(analytics.overdue(db_session, scope, utcnow())), name, fmt)
     if name == "escalations":
         return _download(escalations_table(analytics.escalations(db_session, scope, _period())), name, fmt)
-    tables = dashboard_tables(analytics.dashboard(db_session, scope, _period(), utcnow(), _area(scope)))
+    tables = dashboard_tables(_dashboard_view(scope, _area(scope)).board)
     if name == "all":
         if fmt == "csv":
             abort(404)
