@@ -41,6 +41,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -56,6 +57,7 @@ UNMEASURED_ASSIGNMENT = (AssignmentStatus.CANCELLED, AssignmentStatus.DECLINED)
 WEEK_SECONDS = 7 * 86400
 UNKNOWN_AREA = ""
 PENDING_LEVEL = "pending"
+MANUAL_STEP = "manual"  # a supervisor's 督办 (repeated ones are manual_2, manual_3…)
 
 
 # --- Elapsed time in SQL, portable between SQLite and PostgreSQL ---------------------------------
@@ -160,11 +162,11 @@ class Scope:
         if self.kind == "all":
             return true()
         if self.kind == "jurisdiction" and self.jurisdiction_code:
-            by_agency = (
-                exists()
-                .where(Assignment.report_id == Report.id)
-                .where(Agency.id == Assignment.agency_id, in_area(Agency.jurisdiction_code, self.jurisdiction_code))
-            )
+            # The area's agencies are a small set, looked up once: ``OFFSET 0`` keeps PostgreSQL from
+            # pulling the subquery up into a join that scans the agencies again for every report
+            # (1.0 s instead of 0.16 s for the reports of 28 days at 1M).
+            area_agencies = select(Agency.id).where(in_area(Agency.jurisdiction_code, self.jurisdiction_code)).offset(0)
+            by_agency = exists().where(Assignment.report_id == Report.id, Assignment.agency_id.in_(area_agencies))
             return or_(in_area(Report.jurisdiction_code, self.jurisdiction_code), by_agency)
         if self.kind == "agency" and self.agency_id is not None:
             return exists().where(Assignment.report_id == Report.id, Assignment.agency_id == self.agency_id)
@@ -539,10 +541,11 @@ def _percentiles_sql(
     """PostgreSQL: ``percentile_cont`` over GROUPING SETS, one pass for reports, one for assignments."""
 
     def aggregates(metrics: Sequence[str]) -> list[Any]:
+        # One aggregate returning both fractions sorts each group's values once instead of twice.
+        fractions = postgresql.array([literal_column("0.5"), literal_column("0.9")])
         return [
-            func.percentile_cont(fraction).within_group(durations[metric]).label(f"{metric}_{int(fraction * 100)}")
+            func.percentile_cont(fractions, type_=postgresql.ARRAY(Float)).within_group(durations[metric]).label(metric)
             for metric in metrics
-            for fraction in (0.5, 0.9)
         ]
 
     def store(row: Any, dimension: str, key: str, metrics: Sequence[str]) -> None:
@@ -550,8 +553,9 @@ def _percentiles_sql(
         if stats is None:
             return
         for metric in metrics:
-            stats.p50[metric] = row._mapping[f"{metric}_50"]
-            stats.p90[metric] = row._mapping[f"{metric}_90"]
+            fractions = row._mapping[metric]
+            if fractions is not None:  # like SQLite: a metric with no values in the group has no entry
+                stats.p50[metric], stats.p90[metric] = fractions
 
     empty = literal_column("()")
     report_metrics = ("triage", "dispatch")
@@ -608,6 +612,7 @@ class OverdueRow:
     due_at: datetime
     overdue_seconds: float
     steps: list[str] = field(default_factory=list)
+    last_notice_at: datetime | None = None  # the latest supervisor's 督办
 
 
 def overdue(session: Session, scope: Scope, now: datetime, limit: int | None = None) -> list[OverdueRow]:
@@ -658,12 +663,15 @@ def overdue(session: Session, scope: Scope, now: datetime, limit: int | None = N
     by_id = {row.assignment_id: row for row in rows}
     if by_id:
         fired = session.execute(
-            select(Escalation.assignment_id, Escalation.step)
+            select(Escalation.assignment_id, Escalation.step, Escalation.fired_at)
             .where(Escalation.assignment_id.in_(list(by_id)))
             .order_by(Escalation.fired_at, Escalation.id)
         )
-        for assignment_id, step in fired:
-            by_id[assignment_id].steps.append(step)
+        for assignment_id, step, fired_at in fired:
+            row = by_id[assignment_id]
+            row.steps.append(step)
+            if step.startswith(MANUAL_STEP):
+                row.last_notice_at = fired_at
     return rows
 
 

@@ -472,6 +472,17 @@ ASSIGNMENT_STATUS_LABELS: dict[AssignmentStatus, tuple[str, str]] = {
 }
 
 
+# Escalation steps (``Escalation.step``): the sweeper's ladder, a failed delivery, and a supervisor's
+# 督办 (``manual``; a repeated one is ``manual_2``, ``manual_3``…).
+ESCALATION_STEP_LABELS: dict[str, tuple[str, str]] = {
+    "ack_overdue": ("签收超时提醒", "Acknowledgement overdue"),
+    "ack_overdue_twice": ("签收超时两倍,报未保办", "Twice overdue, office alerted"),
+    "feedback_overdue": ("反馈超期", "Feedback overdue"),
+    "delivery_failed": ("通知发送失败", "Delivery failed"),
+    "manual": ("人工督办", "Supervisor's notice"),
+}
+
+
 class NotificationChannel(StrEnum):
     SMS = "sms"
     VOICE = "voice"

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,7 +41,8 @@ LIST_LIMIT = 500
 DASHBOARD_TABLES = ("agency", "agency_type", "level", "area", "trend")
 LISTS = ("overdue", "escalations")
 FORMATS = ("csv", "xlsx")
-MANUAL_STEP = "manual"
+MANUAL_STEP = analytics.MANUAL_STEP
+REPEAT_NOTICE_AFTER = timedelta(hours=1)
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -94,6 +96,14 @@ def label(kind: str, code: str | None) -> str:
     return taxonomy.label(getattr(taxonomy, f"{kind.upper()}_LABELS"), code, language())
 
 
+def step_label(step: str) -> str:
+    """An escalation step for people: ``manual_3`` reads "人工督办(第 3 次)"."""
+    base, _sep, count = step.partition("_")
+    if base == MANUAL_STEP and count.isdigit():
+        return _("%(step)s(第 %(n)s 次)", step=label("escalation_step", MANUAL_STEP), n=count)
+    return label("escalation_step", step)
+
+
 def duration(seconds: float | None) -> str:
     """A response time for people: minutes, hours or days."""
     if seconds is None:
@@ -113,7 +123,7 @@ def share(value: float | None) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Callable]:
-    return {"duration": duration, "share": share, "slabel": label}
+    return {"duration": duration, "share": share, "slabel": label, "step_label": step_label}
 
 
 def _group_label(dimension: str, stats: GroupStats) -> str:
@@ -209,7 +219,7 @@ def overdue_table(rows: list[analytics.OverdueRow]) -> exports.Table:
                 _("签收") if r.deadline == "ack" else _("反馈"),
                 r.due_at,
                 round(r.overdue_seconds / 3600, 1),
-                " ".join(r.steps),
+                "、".join(step_label(step) for step in r.steps),
             ]
             for r in rows
         ],
@@ -225,7 +235,7 @@ def escalations_table(rows: list[analytics.EscalationRow]) -> exports.Table:
                 r.reference,
                 label("urgency", r.urgency),
                 r.agency_name,
-                r.step,
+                step_label(r.step),
                 r.fired_at,
                 r.actor_label,
                 r.note,
@@ -349,7 +359,11 @@ def export(name: str, fmt: str):
 def overdue():
     rows = analytics.overdue(request_session(), _scope(), utcnow(), limit=LIST_LIMIT + 1)
     return render_template(
-        "supervision/overdue.html", rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, limit=LIST_LIMIT
+        "supervision/overdue.html",
+        rows=rows[:LIST_LIMIT],
+        more=len(rows) > LIST_LIMIT,
+        limit=LIST_LIMIT,
+        repeat_from=utcnow() - REPEAT_NOTICE_AFTER,
     )
 
 
@@ -394,7 +408,7 @@ def supervise(assignment_id: int):
             _("已督办 %(reference)s(%(agency)s)", reference=assignment.report.reference, agency=assignment.agency.name)
         )
     else:
-        flash(_("该转办已督办过,未重复发送"), "error")
+        flash(_("该转办刚刚已督办,未重复发送"), "error")
     return redirect(url_for("supervision.overdue"))
 
 
@@ -407,14 +421,32 @@ def issue_notice(
 ) -> bool:
     """Record a supervisor's 督办 and queue its SMS (flushed, not committed).
 
-    The ``escalations`` key (assignment, step) allows one manual step per assignment: the insert
-    that creates it is the only one that sends; a second click changes nothing and returns False.
+    A 督办 may be repeated, but not within ``REPEAT_NOTICE_AFTER`` of the previous one: the agency
+    gets a reminder, not a volley. Each one is its own escalation step (``manual``, ``manual_2``…),
+    so the ``escalations`` key (assignment, step) makes a double click or two supervisors racing
+    create it once: the insert that creates it is the only one that sends; the other returns False.
     """
     if assignment.status not in analytics.ACTIVE_ASSIGNMENT:
         raise NoticeError(_("该转办已办结或已撤销"))
     ack_late = assignment.status == AssignmentStatus.NOTIFIED and assignment.acknowledge_due_at <= now
     if not ack_late and assignment.feedback_due_at > now:
         raise NoticeError(_("该转办尚未超期"))
+    earlier = session.execute(
+        select(func.count(), func.max(Escalation.fired_at)).where(
+            Escalation.assignment_id == assignment.id,
+            or_(Escalation.step == MANUAL_STEP, Escalation.step.like(f"{MANUAL_STEP}\\_%", escape="\\")),
+        )
+    ).one()
+    count, last = earlier
+    if last is not None and now - last < REPEAT_NOTICE_AFTER:
+        raise NoticeError(
+            _(
+                "%(time)s 已督办过,%(minutes)s 分钟内不重复发送",
+                time=local_time(last, "%H:%M"),
+                minutes=int(REPEAT_NOTICE_AFTER.total_seconds() // 60),
+            )
+        )
+    step = MANUAL_STEP if count == 0 else f"{MANUAL_STEP}_{count + 1}"
     note = note.strip()[:1000] or None
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
@@ -422,7 +454,7 @@ def issue_notice(
         .values(
             assignment_id=assignment.id,
             report_id=assignment.report_id,
-            step=MANUAL_STEP,
+            step=step,
             fired_at=now,
             actor_label=actor.label,
             note=note,
@@ -433,7 +465,7 @@ def issue_notice(
     if session.execute(statement).first() is None:
         return False
     report, agency = assignment.report, assignment.agency
-    step = "ack_overdue" if ack_late else "feedback_overdue"
+    late_step = "ack_overdue" if ack_late else "feedback_overdue"
     number = next(
         (n for n in (agency.duty_phone, agency.backup_phone) if n and n not in (agency.bad_numbers or [])), None
     )
@@ -441,7 +473,7 @@ def issue_notice(
     if number is not None:
         notification = outbox.queue(
             session,
-            dedupe_key=f"{MANUAL_STEP}:{assignment.id}:sms",
+            dedupe_key=f"{step}:{assignment.id}:sms",
             report=report,
             assignment=assignment,
             purpose=f"escalation_{MANUAL_STEP}",
@@ -450,7 +482,7 @@ def issue_notice(
             body=messages.reminder_sms(
                 reference=report.reference or "",
                 urgency=report.urgency or Urgency.YELLOW,
-                step=step,
+                step=late_step,
                 due_at=assignment.acknowledge_due_at if ack_late else assignment.feedback_due_at,
                 reply_code=assignment.reply_code or "",
                 link=links.url(assignment.id),
@@ -466,7 +498,7 @@ def issue_notice(
         subject_type="assignment",
         subject_id=assignment.id,
         reason=note,
-        details={"agency_id": agency.id, "overdue": step, "notification_id": notification_id},
+        details={"agency_id": agency.id, "step": step, "overdue": late_step, "notification_id": notification_id},
     )
     session.flush()
     return True

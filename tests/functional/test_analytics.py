@@ -43,7 +43,8 @@ class Timeline:
             ("330102001", "湖滨街道", "330102", "township"),
             ("330105", "拱墅区", "330100", "county"),
         ):
-            session.add(Jurisdiction(code=code, name=name, parent_code=parent, level=level))
+            if session.get(Jurisdiction, code) is None:  # the integration tier seeds the demo area first
+                session.add(Jurisdiction(code=code, name=name, parent_code=parent, level=level))
         session.flush()
         self.police = self.agency("上城区公安", "police", "330102")
         self.station = self.agency("湖滨派出所", "police", "330102001")

@@ -60,7 +60,7 @@ def test_period_arguments_are_validated(client, setup) -> None:
 def test_overdue_list_and_one_click_supervision(client, setup, db_session) -> None:
     login(client, "sup")
     page = client.get("/supervision/overdue").get_data(as_text=True)
-    assert setup["late"].reference in page and setup["on_time"].reference not in page and "ack_overdue" in page
+    assert setup["late"].reference in page and setup["on_time"].reference not in page and "签收超时提醒" in page
     token = csrf_token(client, "/supervision/overdue")
     url = f"/supervision/assignments/{setup['overdue'].id}/supervise"
     response = client.post(url, data={"csrf_token": token, "note": "请立即签收"}, follow_redirects=True)
@@ -73,11 +73,32 @@ def test_overdue_list_and_one_click_supervision(client, setup, db_session) -> No
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "escalation.manual"))
     assert event.report_id == setup["late"].id and event.reason == "请立即签收" and event.actor_label == "sup"
     again = client.post(url, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
-    assert "未重复发送" in again
+    assert "分钟内不重复发送" in again
     assert db_session.scalar(select(func.count()).select_from(Notification)) == 1
     assert db_session.scalar(select(func.count()).select_from(Escalation).where(Escalation.step == "manual")) == 1
     listed = client.get("/supervision/escalations").get_data(as_text=True)
-    assert "manual" in listed and "请立即签收" in listed
+    assert "人工督办" in listed and "请立即签收" in listed
+
+
+def test_a_repeated_notice_waits_an_hour_and_is_its_own_step(client, setup, db_session) -> None:
+    login(client, "sup")
+    token = csrf_token(client, "/supervision/overdue")
+    url = f"/supervision/assignments/{setup['overdue'].id}/supervise"
+    client.post(url, data={"csrf_token": token, "note": "第一次"})
+    assert "已督办" in client.get("/supervision/overdue").get_data(as_text=True)  # no form for an hour
+    first = db_session.scalar(select(Escalation).where(Escalation.step == "manual"))
+    first.fired_at = utcnow() - timedelta(minutes=61)
+    db_session.commit()
+    page = client.get("/supervision/overdue").get_data(as_text=True)
+    assert f'action="{url}"' in page  # the form is back
+    response = client.post(url, data={"csrf_token": token, "note": "仍未签收"}, follow_redirects=True)
+    assert "已督办 " + setup["late"].reference in response.get_data(as_text=True)
+    second = db_session.scalar(select(Escalation).where(Escalation.step == "manual_2"))
+    assert second.note == "仍未签收"
+    dedupe_keys = db_session.scalars(select(Notification.dedupe_key).order_by(Notification.id)).all()
+    assert dedupe_keys == [f"manual:{setup['overdue'].id}:sms", f"manual_2:{setup['overdue'].id}:sms"]
+    listed = client.get("/supervision/escalations").get_data(as_text=True)
+    assert "人工督办(第 2 次)" in listed
 
 
 def test_supervision_needs_an_overdue_active_assignment_and_csrf(client, setup, db_session) -> None:
@@ -100,13 +121,13 @@ def test_csv_and_xlsx_exports(client, setup) -> None:
     assert rows[0][:3] == ["名称", "报告数", "转办数"] and len(rows[0]) == 15
     assert {r[0] for r in rows[1:]} == {"湖滨派出所", "上城区公安"}
     overdue = list(csv.reader(io.StringIO(client.get("/supervision/export/overdue.csv").data.decode("utf-8-sig"))))
-    assert overdue[1][0] == setup["late"].reference and overdue[1][5] == "签收" and overdue[1][8] == "ack_overdue"
+    assert overdue[1][0] == setup["late"].reference and overdue[1][5] == "签收" and overdue[1][8] == "签收超时提醒"
     workbook = load_workbook(io.BytesIO(client.get("/supervision/export/all.xlsx").data))
     assert workbook.sheetnames == ["按承办单位", "按单位类型", "按等级", "按地区", "按周趋势"]
     levels = list(workbook["按等级"].iter_rows(values_only=True))
     assert levels[1][:3] == ("红色·紧急", 1, 1) and levels[2][:3] == ("橙色·高", 1, 1)
     escalations = load_workbook(io.BytesIO(client.get("/supervision/export/escalations.xlsx").data))
-    assert list(escalations.active.iter_rows(values_only=True))[1][3] == "ack_overdue"
+    assert list(escalations.active.iter_rows(values_only=True))[1][3] == "签收超时提醒"
     assert client.get("/supervision/export/secrets.csv").status_code == 404
     assert client.get("/supervision/export/all.csv").status_code == 404
 
