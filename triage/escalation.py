@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.audit import Actor
+from hotline.bulk import insert_many
 from hotline.links import LinkSigner
 from hotline.models import Agency, Assignment, AuditEvent, Escalation, Notification, Report, utcnow
 from hotline.queue import enqueue_many_after_commit
@@ -48,10 +46,11 @@ def _claim(session: Session, assignment: Assignment, step: str, now: datetime, n
         "actor_label": ACTOR.label,
         "note": note,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Escalation).values(**values).on_conflict_do_nothing(index_elements=["assignment_id", "step"])
-    return bool(session.execute(statement.returning(Escalation.id)).first())
+    table = Escalation.__table__
+    claimed = insert_many(
+        session.connection(), table, [values], skip_conflicts_on=["assignment_id", "step"], returning=table.c.id
+    )
+    return bool(claimed)
 
 
 def supervisor_office(session: Session, agency: Agency, home_code: str) -> Agency | None:
@@ -123,19 +122,6 @@ class _Due:
     urgency: str | None
 
 
-def _insert(session: Session, model: type, rows: list[dict], conflict: list[str], returning) -> list:  # type: ignore[no-untyped-def]
-    """INSERT … ON CONFLICT DO NOTHING RETURNING for many rows: the rows this call created.
-
-    One statement compiled once and run as SQLAlchemy's batched "insertmanyvalues".
-    """
-    if not rows:
-        return []
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # Core, not the ORM's bulk path: these rows need no identity map, and it is 3x faster.
-    statement = insert(model.__table__).on_conflict_do_nothing(index_elements=conflict).returning(returning)
-    return list(session.connection().execute(statement, rows).scalars())
-
-
 class _Offices:
     """The minor-protection office over each agency, looked up once per sweep."""
 
@@ -187,7 +173,16 @@ def _fire(
         }
         for d in due
     ]
-    claimed = set(_insert(session, Escalation, claim_rows, ["assignment_id", "step"], Escalation.assignment_id))
+    connection = session.connection()
+    claimed = set(
+        insert_many(
+            connection,
+            Escalation.__table__,
+            claim_rows,
+            skip_conflicts_on=["assignment_id", "step"],
+            returning=Escalation.__table__.c.assignment_id,
+        )
+    )
     mine = [d for d in due if d.assignment_id in claimed]
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_({d.agency_id for d in mine})))}
     notices: list[dict] = []
@@ -210,9 +205,14 @@ def _fire(
                 "details": {"agency_id": d.agency_id},
             }
         )
-    notification_ids = _insert(session, Notification, notices, ["dedupe_key"], Notification.id)
-    if events:
-        session.connection().execute(sa_insert(AuditEvent.__table__), events)
+    notification_ids = insert_many(
+        connection,
+        Notification.__table__,
+        notices,
+        skip_conflicts_on=["dedupe_key"],
+        returning=Notification.__table__.c.id,
+    )
+    insert_many(connection, AuditEvent.__table__, events)
     if notification_ids:
         batches = [notification_ids[i : i + DELIVERY_BATCH] for i in range(0, len(notification_ids), DELIVERY_BATCH)]
         enqueue_many_after_commit(session, "notify", "notifications.jobs.deliver_batch", batches)

@@ -17,11 +17,14 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from rq import Queue
+from rq.registry import StartedJobRegistry
 from sqlalchemy import create_engine, text
 
 from hotline.db import get_db
 from hotline.migrate import upgrade
 from hotline.models import Base
+from hotline.queue import QUEUE_NAMES
 from tests import factories
 from tests.conftest import REPO, make_app
 
@@ -89,6 +92,7 @@ def app(servers: tuple[str, str], tmp_path: Path) -> Iterator[Flask]:
     database_url, redis_url = servers
     application = make_app(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY="integration-secret")
     database = get_db(application)
+    wait_for_idle_worker(redis_url)  # a job left from the previous test would deadlock with TRUNCATE
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -98,6 +102,16 @@ def app(servers: tuple[str, str], tmp_path: Path) -> Iterator[Flask]:
         session.commit()
     yield application
     database.engine.dispose()
+
+
+def wait_for_idle_worker(redis_url: str) -> None:
+    """Wait until every queue is empty and no job is running (the session's worker has finished)."""
+    connection = redis.Redis.from_url(redis_url)
+    queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+    wait_for(
+        lambda: all(queue.count == 0 and StartedJobRegistry(queue=queue).count == 0 for queue in queues),
+        what="the worker to finish the previous test's jobs",
+    )
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:

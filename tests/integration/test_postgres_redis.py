@@ -15,7 +15,7 @@ from hotline.queue import get_queue
 from tests import factories
 from tests.conftest import csrf_token, make_app
 from tests.functional.test_intake_flow import FORM
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import wait_for, wait_for_idle_worker
 from triage.sweeper import sweep
 
 
@@ -132,6 +132,7 @@ def test_full_agency_loop_on_postgres_and_redis(servers, worker_process, tmp_pat
     from hotline.models import Base as ModelBase
 
     tables = ", ".join(t.name for t in ModelBase.metadata.sorted_tables)
+    wait_for_idle_worker(redis_url)
     with get_db(app).engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     with get_db(app).session() as session:

@@ -1,0 +1,92 @@
+"""Inserting many rows in one statement, on SQLite and PostgreSQL (the sweeper's escalations).
+
+SQLAlchemy runs a many-row ``INSERT … RETURNING`` as batches of multi-row ``VALUES`` with one
+placeholder per value. That suits SQLite, but psycopg parses every such statement again to turn
+its named placeholders into positional ones: the 60,000 notices of 30,000 escalations took 23 s
+on PostgreSQL, most of it in that parsing. So PostgreSQL gets one
+``INSERT … SELECT … FROM unnest(array, array, …)`` with one array parameter per column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Column, Connection, Table
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+
+def insert_many(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_conflicts_on: Sequence[str] = (),
+    returning: Column | None = None,
+) -> list[Any]:
+    """Insert ``rows`` (dicts with the same keys) into ``table``; rows clashing on the unique
+    columns ``skip_conflicts_on`` are skipped (``ON CONFLICT DO NOTHING``). Returns the
+    ``returning`` column of the rows inserted (not of those skipped), or [] without it.
+
+    Columns the rows leave out get their Python-side defaults, as with SQLAlchemy's own insert.
+    """
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql":
+        return _insert_unnest(connection, table, rows, skip_conflicts_on, returning)
+    statement = sqlite_insert(table)
+    if skip_conflicts_on:
+        statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+    if returning is None:
+        connection.execute(statement, list(rows))
+        return []
+    return list(connection.execute(statement.returning(returning), list(rows)).scalars())
+
+
+def _insert_unnest(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    skip_conflicts_on: Sequence[str],
+    returning: Column | None,
+) -> list[Any]:
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    given = list(rows[0])
+    defaulted = [c.name for c in table.columns if c.name not in given and c.default is not None]
+    params: dict[str, list[Any]] = {}
+    arrays: list[str] = []
+    selected: list[str] = []
+    for index, name in enumerate(given + defaulted):
+        column = table.c[name]
+        if name in given:
+            values = [row[name] for row in rows]
+        elif column.default.is_callable:  # type: ignore[union-attr]
+            values = [column.default.arg(None) for _row in rows]  # type: ignore[union-attr]
+        else:
+            values = [column.default.arg] * len(rows)  # type: ignore[union-attr]
+        impl = column.type.dialect_impl(dialect)
+        sql_type = column.type.compile(dialect=dialect)
+        key = f"c{index}"
+        if isinstance(impl, JSON):  # sent as text, turned into JSON by the database
+            params[key] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+            arrays.append(f"CAST(%({key})s AS TEXT[])")
+            selected.append(f"CAST({key} AS {sql_type})")
+        else:
+            processor = impl.bind_processor(dialect)
+            params[key] = [processor(v) for v in values] if processor else values
+            arrays.append(f"CAST(%({key})s AS {sql_type}[])")
+            selected.append(key)
+    names = ", ".join(quote(name) for name in given + defaulted)
+    aliases = ", ".join(f"c{index}" for index in range(len(given) + len(defaulted)))
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS t({aliases})"
+    )
+    if skip_conflicts_on:
+        sql += f" ON CONFLICT ({', '.join(quote(name) for name in skip_conflicts_on)}) DO NOTHING"
+    if returning is None:
+        connection.exec_driver_sql(sql, params)
+        return []
+    return [row[0] for row in connection.exec_driver_sql(f"{sql} RETURNING {quote(returning.name)}", params)]
