@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.models.base import Base, utcnow
@@ -25,6 +25,13 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor", "actor_type", "actor_id"),
         Index("ix_audit_events_subject", "subject_type", "subject_id"),
         Index("ix_audit_events_unsealed", "chain_seq", "id"),
+        # The events the sweeper has still to seal, in id order (a few, among millions sealed).
+        Index(
+            "ix_audit_events_to_seal",
+            "id",
+            sqlite_where=text("chain_seq IS NULL"),
+            postgresql_where=text("chain_seq IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.models.base import Base, utcnow
@@ -26,6 +26,14 @@ class Report(Base):
             "ix_reports_received_at",
             "received_at",
             postgresql_include=["id", "urgency", "jurisdiction_code", "status", "triaged_at", "dispatched_at"],
+        ),
+        # The sweeper's look for reports still waiting for triage: a handful of rows, where an index
+        # on status alone loses to a primary-key scan once the planner knows how few statuses exist.
+        Index(
+            "ix_reports_awaiting_triage",
+            "id",
+            sqlite_where=text("status = 'received'"),
+            postgresql_where=text("status = 'received'"),
         ),
         UniqueConstraint("channel", "external_id", name="uq_reports_channel_external_id"),
     )
