@@ -6,7 +6,8 @@ milliseconds over repeated runs (warm), and the query plans of every statement t
 
     .venv/bin/python bench/queue_and_dashboard.py [--reports 100000] [--database URL] [--repeat 30]
 
-Without ``--database`` a SQLite file in ``/tmp`` is used (and kept, so a second run reuses it).
+Without ``--database`` a SQLite file in ``/tmp`` is used (and kept, so a second run with the same
+schema reuses it).
 Reports are generated with ``hotline.bulk_seed.seed_reports`` up to ``--reports``; ``ANALYZE``
 runs after seeding, as it would on any database that has lived a little. Targets: queue ≤ 50 ms
 and dashboard ≤ 150 ms at 100,000 reports on SQLite; dashboard ≤ 300 ms at 1,000,000 on PostgreSQL.
@@ -34,6 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import delete, event, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -41,6 +43,7 @@ from hotline import analytics, create_app, queries  # noqa: E402
 from hotline.analytics import Period, Scope  # noqa: E402
 from hotline.bulk_seed import seed_reports  # noqa: E402
 from hotline.db import get_db  # noqa: E402
+from hotline.migrate import alembic_config  # noqa: E402
 from hotline.models import DashboardSnapshot, Report, User, utcnow  # noqa: E402
 from hotline.security import hash_password  # noqa: E402
 from hotline.web import supervision  # noqa: E402
@@ -115,7 +118,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-history", action="store_true", help="seed without notifications and audit events")
     args = parser.parse_args()
-    url = args.database or f"sqlite:////tmp/hotline-bench-{args.reports}.db"
+    # The file is named after the schema's migration head, so a schema change starts a fresh one.
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    url = args.database or f"sqlite:////tmp/hotline-bench-{args.reports}-{head}.db"
     app = create_app(
         {"DATABASE_URL": url, "SECRET_KEY": "bench", "SECURE_COOKIES": False, "RATELIMIT_ENABLED": False},
         instance_path="/tmp/hotline-bench-instance",

@@ -4,7 +4,8 @@ SQLAlchemy runs a many-row ``INSERT … RETURNING`` as batches of multi-row ``VA
 placeholder per value. That suits SQLite, but psycopg parses every such statement again to turn
 its named placeholders into positional ones: the 60,000 notices of 30,000 escalations took 23 s
 on PostgreSQL, most of it in that parsing. So PostgreSQL gets one
-``INSERT … SELECT … FROM unnest(array, array, …)`` with one array parameter per column.
+``INSERT … SELECT … FROM unnest(array, array, …)`` with one array parameter per column (one plain
+parameter for a column whose value is the same in every row, as a batch's timestamps often are).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def _insert_unnest(
     quote = dialect.identifier_preparer.quote
     given = list(rows[0])
     defaulted = [c.name for c in table.columns if c.name not in given and c.default is not None]
-    params: dict[str, list[Any]] = {}
-    arrays: list[str] = []
+    params: dict[str, Any] = {}
+    arrays: list[str] = []  # one array parameter per column whose values differ between rows
+    aliases: list[str] = []
     selected: list[str] = []
     for index, name in enumerate(given + defaulted):
         column = table.c[name]
@@ -70,19 +72,29 @@ def _insert_unnest(
         sql_type = column.type.compile(dialect=dialect)
         key = f"c{index}"
         if isinstance(impl, JSON):  # sent as text, turned into JSON by the database
-            params[key] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-            arrays.append(f"CAST(%({key})s AS TEXT[])")
-            selected.append(f"CAST({key} AS {sql_type})")
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+            wire_type, cast = "TEXT", sql_type
         else:
             processor = impl.bind_processor(dialect)
-            params[key] = [processor(v) for v in values] if processor else values
-            arrays.append(f"CAST(%({key})s AS {sql_type}[])")
-            selected.append(key)
+            values = [processor(v) for v in values] if processor else values
+            wire_type, cast = sql_type, None
+        if all(value == values[0] for value in values):  # the same for every row: sent once
+            params[key] = values[0]
+            selected.append(f"CAST(%({key})s AS {cast or wire_type})")
+            continue
+        params[key] = values
+        arrays.append(f"CAST(%({key})s AS {wire_type}[])")
+        aliases.append(key)
+        selected.append(f"CAST({key} AS {cast})" if cast else key)
     names = ", ".join(quote(name) for name in given + defaulted)
-    aliases = ", ".join(f"c{index}" for index in range(len(given) + len(defaulted)))
+    if arrays:
+        source = f"unnest({', '.join(arrays)}) AS t({', '.join(aliases)})"
+    else:  # every column the same (one row, or identical rows)
+        params["row_count"] = len(rows)
+        source = "generate_series(1, %(row_count)s)"
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
-        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS t({aliases})"
+        f"SELECT {', '.join(selected)} FROM {source}"
     )
     if skip_conflicts_on:
         sql += f" ON CONFLICT ({', '.join(quote(name) for name in skip_conflicts_on)}) DO NOTHING"

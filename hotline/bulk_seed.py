@@ -58,6 +58,7 @@ DISTRICTS = (
 )
 TOWNSHIPS_PER_DISTRICT = 3
 HOME = "330102"
+FIRED_STEPS = ("ack_overdue", "ack_overdue_twice", "feedback_overdue")  # Assignment.<step>_fired
 CHUNK = 5000
 # A placeholder argon2 hash: seeded reports have no status code anyone could use.
 STATUS_CODE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2VlZGVkLXJlcG9ydA$c2VlZGVkLXJlcG9ydC1uby1jb2RlLXVzYWJsZQ"
@@ -388,7 +389,8 @@ class _Generator:
                 "reply_code": f"{rng.randrange(10**6):06d}",
             }
         )
-        self._escalations(report_id, assignment_id, created, ack_due, feedback_due, acked, feedback, now)
+        fired = self._escalations(report_id, assignment_id, created, ack_due, feedback_due, acked, feedback, now)
+        self.rows[Assignment][-1].update({f"{step}_fired": step in fired for step in FIRED_STEPS})
         if history:
             self._notify(report_id, assignment_id, reference, level, agency, role, created)
             self._audit(
@@ -426,8 +428,8 @@ class _Generator:
         acked: datetime | None,
         feedback: datetime | None,
         now: datetime,
-    ) -> None:
-        """The ladder steps the sweeper would have fired by ``now`` (TRIAGE_POLICY §6)."""
+    ) -> set[str]:
+        """The ladder steps the sweeper would have fired by ``now`` (TRIAGE_POLICY §6); returns them."""
         steps = []
         answered = acked or now
         if answered > ack_due:
@@ -449,6 +451,7 @@ class _Generator:
                     "resolved_at": None,
                 }
             )
+        return {step for step, _at in steps}
 
     def _notify(
         self,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from hotline import audit
@@ -32,6 +32,7 @@ from triage.routing import jurisdiction_chain
 
 ACTOR = Actor.system("sweeper")
 BATCH = 20000
+FLAG_CHUNK = 5000  # assignment ids per UPDATE that sets a step's fired flag
 DELIVERY_BATCH = 25  # notices per delivery job when a sweep escalates many at once
 OPEN_FOR_FEEDBACK = (AssignmentStatus.NOTIFIED, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
 
@@ -140,8 +141,14 @@ class _Offices:
 def _fire(
     session: Session, step: str, condition, now: datetime, links: LinkSigner, offices: _Offices, limit: int
 ) -> int:  # type: ignore[no-untyped-def]
-    """Claim every due (assignment, step) not yet fired and queue its notices, in bulk."""
-    already = exists().where(and_(Escalation.assignment_id == Assignment.id, Escalation.step == step))
+    """Claim every due (assignment, step) not yet fired and queue its notices, in bulk.
+
+    Candidates are the due assignments whose flag for the step is still unset (an index range that
+    is empty when nothing is due). The claim is the escalation row itself: only the rows this call
+    inserted are its to notify; a row that existed already (another sweeper's, or older data whose
+    flag was never set) sends nothing. Every candidate's flag is then set, so no sweep reads it again.
+    """
+    fired_flag = FIRED_FLAGS[step]
     due = [
         _Due(*row)
         for row in session.execute(
@@ -156,7 +163,7 @@ def _fire(
                 Report.urgency,
             )
             .join(Report, Report.id == Assignment.report_id)
-            .where(condition, ~already)
+            .where(condition, fired_flag.is_(False))
             .order_by(Assignment.acknowledge_due_at)
             .limit(limit)
         )
@@ -183,6 +190,14 @@ def _fire(
             returning=Escalation.__table__.c.assignment_id,
         )
     )
+    due_ids = [d.assignment_id for d in due]
+    for start in range(0, len(due_ids), FLAG_CHUNK):
+        session.execute(
+            update(Assignment)
+            .where(Assignment.id.in_(due_ids[start : start + FLAG_CHUNK]))
+            .values({fired_flag: True})
+            .execution_options(synchronize_session=False)
+        )
     mine = [d for d in due if d.assignment_id in claimed]
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_({d.agency_id for d in mine})))}
     notices: list[dict] = []
@@ -296,6 +311,13 @@ def _supervisor_notices(d: _Due, agency: Agency, step: str, offices: _Offices, n
             now,
         )
     ]
+
+
+FIRED_FLAGS = {
+    "ack_overdue": Assignment.ack_overdue_fired,
+    "ack_overdue_twice": Assignment.ack_overdue_twice_fired,
+    "feedback_overdue": Assignment.feedback_overdue_fired,
+}
 
 
 def escalate_due(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.models.base import Base, utcnow
@@ -113,8 +113,11 @@ class Assignment(Base):
         UniqueConstraint("report_id", "agency_id", name="uq_assignments_report_agency"),
         Index("ix_assignments_agency_status", "agency_id", "status"),
         Index("ix_assignments_ack_due", "status", "acknowledge_due_at"),
-        Index("ix_assignments_ack_twice_due", "status", "acknowledge_twice_due_at"),
         Index("ix_assignments_feedback_due", "status", "feedback_due_at"),
+        # The sweeper's look for steps still to fire: only the assignments not yet reminded.
+        Index("ix_assignments_ack_unfired", "status", "ack_overdue_fired", "acknowledge_due_at"),
+        Index("ix_assignments_ack_twice_unfired", "status", "ack_overdue_twice_fired", "acknowledge_twice_due_at"),
+        Index("ix_assignments_feedback_unfired", "status", "feedback_overdue_fired", "feedback_due_at"),
         Index(
             "ix_assignments_report_cover",
             "report_id",
@@ -150,6 +153,12 @@ class Assignment(Base):
     declined_reason: Mapped[str | None] = mapped_column(Text)
     # A short code the agency may reply with instead of the reference ("1 483920").
     reply_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    # Which of the sweeper's escalation steps have fired (an ``Escalation`` row exists): set with the
+    # claim, so an idle sweep reads no assignment it has already escalated. The escalations'
+    # unique key, not these flags, is what makes each step fire once.
+    ack_overdue_fired: Mapped[bool] = mapped_column(default=False, server_default=false())
+    ack_overdue_twice_fired: Mapped[bool] = mapped_column(default=False, server_default=false())
+    feedback_overdue_fired: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     report: Mapped[Report] = relationship(back_populates="assignments")
     agency: Mapped[Agency] = relationship()

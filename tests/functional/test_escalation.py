@@ -148,3 +148,29 @@ def test_working_day_deadlines(app, db_session, drain, step) -> None:
     assert due - report.triaged_at >= timedelta(hours=23)  # at least one working day away
     assert escalate_due(db_session, due - timedelta(seconds=1), LINKS, HOME)[step] == 0
     assert escalate_due(db_session, due + timedelta(seconds=1), LINKS, HOME)[step] >= 1
+
+
+def test_a_step_recorded_without_its_flag_sends_nothing_and_sets_the_flag(db_session, red) -> None:
+    """Older data (or another path) may hold an escalation whose assignment flag is unset: the
+    escalation row, not the flag, decides; the sweep sends nothing for it and sets the flag."""
+    lead = lead_of(red)
+    db_session.add(Escalation(assignment_id=lead.id, report_id=red.id, step="ack_overdue", fired_at=utcnow()))
+    db_session.commit()
+    moment = lead.acknowledge_due_at + timedelta(seconds=1)
+    fired = escalate_due(db_session, moment, LINKS, HOME)
+    db_session.commit()
+    assert fired["ack_overdue"] == len(red.assignments) - 1
+    assert "escalation_ack_overdue" not in purposes(db_session, lead.id)
+    db_session.expire_all()
+    assert all(a.ack_overdue_fired for a in red.assignments)
+    assert not any(a.ack_overdue_twice_fired or a.feedback_overdue_fired for a in red.assignments)
+
+
+def test_fired_flags_follow_the_steps_that_fired(db_session, red) -> None:
+    moment = lead_of(red).feedback_due_at + timedelta(seconds=1)
+    escalate_due(db_session, moment, LINKS, HOME)
+    db_session.commit()
+    db_session.expire_all()
+    flags = {(a.ack_overdue_fired, a.ack_overdue_twice_fired, a.feedback_overdue_fired) for a in red.assignments}
+    assert flags == {(True, True, True)}
+    assert len(steps(db_session)) == 3 * len(red.assignments)

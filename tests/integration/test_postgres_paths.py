@@ -1,6 +1,7 @@
-"""The dashboard on PostgreSQL (``percentile_cont`` over grouping sets, the scope's agency
-subquery) gives the same figures as on SQLite (durations interpolated in Python, checked exactly by
-the functional tests), for every scope, table and drill-down, on one varied timeline."""
+"""PostgreSQL's own code paths, checked against SQLite: the dashboard (``percentile_cont`` over
+grouping sets, the scope's agency subquery) gives the same figures as SQLite (durations interpolated
+in Python, checked exactly by the functional tests) for every scope, table and drill-down on one
+varied timeline; snapshots round-trip; bulk inserts go through ``unnest``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hotline.db import get_db
 from tests import factories
 from tests.conftest import make_app
 from tests.functional.test_analytics import MARCH, NOW, Timeline, local
+from tests.functional.test_bulk import check_insert_many
 
 SCOPES = (
     (Scope("all"), None),
@@ -112,3 +114,9 @@ def test_a_snapshot_round_trips_on_postgres(app) -> None:
         session.commit()
         served = snapshots.dashboard_view(session, Scope("all"), MARCH, NOW, None, live_ms=0, max_age=300)
         assert not served.live and figures(served.board) == figures(view.board)
+
+
+def test_insert_many_on_postgres(app) -> None:
+    """The ``unnest`` path of ``hotline.bulk.insert_many``, by the same checks as on SQLite."""
+    with get_db(app).engine.begin() as connection:
+        check_insert_many(connection)
