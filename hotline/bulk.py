@@ -72,17 +72,16 @@ def _insert_unnest(
         sql_type = column.type.compile(dialect=dialect)
         key = f"c{index}"
         if isinstance(impl, JSON):  # sent as text, turned into JSON by the database
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+            processor: Any = _json_text
             wire_type, cast = "TEXT", sql_type
         else:
             processor = impl.bind_processor(dialect)
-            values = [processor(v) for v in values] if processor else values
             wire_type, cast = sql_type, None
         if all(value == values[0] for value in values):  # the same for every row: sent once
-            params[key] = values[0]
+            params[key] = processor(values[0]) if processor else values[0]
             selected.append(f"CAST(%({key})s AS {cast or wire_type})")
             continue
-        params[key] = values
+        params[key] = [processor(v) for v in values] if processor else values
         arrays.append(f"CAST(%({key})s AS {wire_type}[])")
         aliases.append(key)
         selected.append(f"CAST({key} AS {cast})" if cast else key)
@@ -102,3 +101,7 @@ def _insert_unnest(
         connection.exec_driver_sql(sql, params)
         return []
     return [row[0] for row in connection.exec_driver_sql(f"{sql} RETURNING {quote(returning.name)}", params)]
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from hotline import audit
@@ -32,7 +32,6 @@ from triage.routing import jurisdiction_chain
 
 ACTOR = Actor.system("sweeper")
 BATCH = 20000
-FLAG_CHUNK = 5000  # assignment ids per UPDATE that sets a step's fired flag
 DELIVERY_BATCH = 25  # notices per delivery job when a sweep escalates many at once
 OPEN_FOR_FEEDBACK = (AssignmentStatus.NOTIFIED, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
 
@@ -190,14 +189,13 @@ def _fire(
             returning=Escalation.__table__.c.assignment_id,
         )
     )
-    due_ids = [d.assignment_id for d in due]
-    for start in range(0, len(due_ids), FLAG_CHUNK):
-        session.execute(
-            update(Assignment)
-            .where(Assignment.id.in_(due_ids[start : start + FLAG_CHUNK]))
-            .values({fired_flag: True})
-            .execution_options(synchronize_session=False)
-        )
+    fired = exists().where(Escalation.assignment_id == Assignment.id, Escalation.step == step)
+    session.execute(  # set-based, no id list: every due assignment whose step is now recorded
+        update(Assignment)
+        .where(condition, fired_flag.is_(False), fired)
+        .values({fired_flag: True})
+        .execution_options(synchronize_session=False)
+    )
     mine = [d for d in due if d.assignment_id in claimed]
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_({d.agency_id for d in mine})))}
     notices: list[dict] = []
