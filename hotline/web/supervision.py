@@ -16,13 +16,12 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hotline import analytics, audit, charts, exports, monthly, snapshots, taxonomy
 from hotline.analytics import Dashboard, GroupStats, Period, Scope
 from hotline.audit import Actor
+from hotline.bulk import insert_many
 from hotline.db import request_session
 from hotline.extensions import limiter
 from hotline.links import LinkSigner, signer_for
@@ -448,21 +447,18 @@ def issue_notice(
         )
     step = MANUAL_STEP if count == 0 else f"{MANUAL_STEP}_{count + 1}"
     note = note.strip()[:1000] or None
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Escalation)
-        .values(
-            assignment_id=assignment.id,
-            report_id=assignment.report_id,
-            step=step,
-            fired_at=now,
-            actor_label=actor.label,
-            note=note,
-        )
-        .on_conflict_do_nothing(index_elements=["assignment_id", "step"])
-        .returning(Escalation.id)
-    )
-    if session.execute(statement).first() is None:
+    table = Escalation.__table__
+    row = {
+        "assignment_id": assignment.id,
+        "report_id": assignment.report_id,
+        "step": step,
+        "fired_at": now,
+        "actor_label": actor.label,
+        "note": note,
+    }
+    if not insert_many(
+        session.connection(), table, [row], skip_conflicts_on=["assignment_id", "step"], returning=table.c.id
+    ):
         return False
     report, agency = assignment.report, assignment.agency
     late_step = "ack_overdue" if ack_late else "feedback_overdue"
