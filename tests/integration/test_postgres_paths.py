@@ -13,10 +13,12 @@ import pytest
 from hotline import analytics, snapshots
 from hotline.analytics import Dashboard, Scope
 from hotline.db import get_db
+from hotline.models import DashboardSnapshot, utcnow
 from tests import factories
 from tests.conftest import make_app
 from tests.functional.test_analytics import MARCH, NOW, Timeline, local
 from tests.functional.test_bulk import check_insert_many
+from tests.integration.conftest import wait_for
 
 SCOPES = (
     (Scope("all"), None),
@@ -120,3 +122,26 @@ def test_insert_many_on_postgres(app) -> None:
     """The ``unnest`` path of ``hotline.bulk.insert_many``, by the same checks as on SQLite."""
     with get_db(app).engine.begin() as connection:
         check_insert_many(connection)
+
+
+def test_a_snapshot_refresh_runs_in_the_real_worker(app, worker_process) -> None:
+    """A view of a half-expired snapshot queues its refresh on Redis; the ``hotline worker``
+    process recomputes it (here fast, so it drops the snapshot: the next view is live)."""
+    scope = Scope("jurisdiction", jurisdiction_code="330102")
+    with get_db(app).session() as session:
+        build(Timeline(session))
+        session.commit()
+        snapshots.compute(session, scope, MARCH, NOW, None, live_ms=0)
+        key = snapshots.snapshot_key(scope, MARCH, None)
+        snapshot = session.get(DashboardSnapshot, key)
+        snapshot.computed_at = utcnow() - timedelta(seconds=200)  # past half of the default 300 s
+        session.commit()
+        served = snapshots.dashboard_view(session, scope, MARCH, utcnow(), None, live_ms=0, max_age=300)
+        session.commit()
+        assert not served.live
+
+    def dropped() -> bool:
+        with get_db(app).session() as session:
+            return session.get(DashboardSnapshot, key) is None
+
+    wait_for(dropped, what="the worker's refresh of the dashboard snapshot")
