@@ -40,6 +40,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
@@ -544,7 +545,9 @@ def _percentiles_sql(
         # One aggregate returning both fractions sorts each group's values once instead of twice.
         fractions = postgresql.array([literal_column("0.5"), literal_column("0.9")])
         return [
-            func.percentile_cont(fractions, type_=postgresql.ARRAY(Float)).within_group(durations[metric]).label(metric)
+            type_coerce(func.percentile_cont(fractions).within_group(durations[metric]), postgresql.ARRAY(Float)).label(
+                metric
+            )
             for metric in metrics
         ]
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Table
+from sqlalchemy import JSON, Column, Connection, String, Table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
@@ -66,10 +66,14 @@ def _insert_unnest(
             values = [row[name] for row in rows]
         elif column.default.is_callable:  # type: ignore[union-attr]
             values = [column.default.arg(None) for _row in rows]  # type: ignore[union-attr]
-        else:
+        elif column.default.is_scalar:  # type: ignore[union-attr]
             values = [column.default.arg] * len(rows)  # type: ignore[union-attr]
+        else:
+            raise ValueError(f"insert_many: give {table.name}.{name} (its default is an SQL expression)")
         impl = column.type.dialect_impl(dialect)
-        sql_type = column.type.compile(dialect=dialect)
+        # Strings travel as TEXT: an explicit cast to VARCHAR(n) would truncate silently, while the
+        # insert's own assignment to the column refuses a value that is too long, as it should.
+        sql_type = "TEXT" if isinstance(impl, String) else column.type.compile(dialect=dialect)
         key = f"c{index}"
         if isinstance(impl, JSON):  # sent as text, turned into JSON by the database
             processor: Any = _json_text

@@ -79,11 +79,18 @@ def _is_loopback(host: str) -> bool:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--queues",
+    default="",
+    help="Comma-separated queues to take, in priority order (default: all). E.g. triage,notify,notify_low "
+    "for workers that must never be busy with a dashboard refresh, and analytics for one that does only those.",
+)
+def worker(burst: bool, queues: str) -> None:
     """Run an rq worker on HOTLINE_REDIS_URL (real deployment)."""
     from hotline.queue import run_worker
 
-    run_worker(_app(), burst=burst)
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    run_worker(_app(), burst=burst, queue_names=names or None)
 
 
 @main.command()

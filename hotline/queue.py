@@ -249,12 +249,17 @@ def _preload() -> None:
     default_policy()
 
 
-def run_worker(app: Flask, burst: bool = False) -> None:
-    """``hotline worker``: rq's forking worker on the real Redis, inside the app context."""
+def run_worker(app: Flask, burst: bool = False, queue_names: list[str] | None = None) -> None:
+    """``hotline worker``: rq's forking worker on the real Redis, inside the app context, taking
+    ``queue_names`` (in that priority order) or every queue."""
     job_queue = get_queue(app)
     if job_queue.embedded:
         raise SystemExit("HOTLINE_REDIS_URL is not set: the embedded mode runs its worker inside `hotline serve`.")
+    unknown = sorted(set(queue_names or ()) - set(QUEUE_NAMES))
+    if unknown:
+        raise SystemExit(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUE_NAMES)}")
     with app.app_context():
         _preload()
-        worker = Worker(list(job_queue.queues.values()), connection=job_queue.connection)
+        queues = [job_queue.queues[name] for name in queue_names or QUEUE_NAMES]
+        worker = Worker(queues, connection=job_queue.connection)
         worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"], with_scheduler=False)

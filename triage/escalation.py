@@ -163,7 +163,7 @@ def _fire(
             )
             .join(Report, Report.id == Assignment.report_id)
             .where(condition, fired_flag.is_(False))
-            .order_by(Assignment.acknowledge_due_at)
+            .order_by(DUE_AT[step], Assignment.id)  # a total order: racing sweepers claim alike
             .limit(limit)
         )
     ]
@@ -311,6 +311,11 @@ def _supervisor_notices(d: _Due, agency: Agency, step: str, offices: _Offices, n
     ]
 
 
+DUE_AT = {
+    "ack_overdue": Assignment.acknowledge_due_at,
+    "ack_overdue_twice": Assignment.acknowledge_twice_due_at,
+    "feedback_overdue": Assignment.feedback_due_at,
+}
 FIRED_FLAGS = {
     "ack_overdue": Assignment.ack_overdue_fired,
     "ack_overdue_twice": Assignment.ack_overdue_twice_fired,

@@ -153,3 +153,16 @@ def test_the_sweeper_prunes_snapshots_nobody_looked_at_for_a_day(app, db_session
     view(db_session, Scope("jurisdiction", "330102"), period, utcnow())
     assert sweep(app).snapshots_pruned == 1
     assert snapshot_count(db_session) == 1
+
+
+def test_a_worker_is_refused_an_unknown_queue(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["worker", "--queues", "triage,dashboards"],
+        env={"HOTLINE_REDIS_URL": "redis://127.0.0.1:1/0", "HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path}/w.db"},
+    )
+    assert result.exit_code != 0 and "unknown queue(s) dashboards" in result.output

@@ -9,15 +9,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from hotline import analytics, snapshots
 from hotline.analytics import Dashboard, Scope
+from hotline.bulk import insert_many
 from hotline.db import get_db
-from hotline.models import DashboardSnapshot, utcnow
+from hotline.models import DashboardSnapshot, Notification, utcnow
 from tests import factories
 from tests.conftest import make_app
 from tests.functional.test_analytics import MARCH, NOW, Timeline, local
-from tests.functional.test_bulk import check_insert_many
+from tests.functional.test_bulk import check_insert_many, notice
 from tests.integration.conftest import wait_for
 
 SCOPES = (
@@ -122,6 +124,10 @@ def test_insert_many_on_postgres(app) -> None:
     """The ``unnest`` path of ``hotline.bulk.insert_many``, by the same checks as on SQLite."""
     with get_db(app).engine.begin() as connection:
         check_insert_many(connection)
+    table = Notification.__table__
+    too_long = [notice("x", recipient="+86" + "1" * 40), notice("y", recipient="+8613900000003")]
+    with pytest.raises(DBAPIError), get_db(app).engine.begin() as connection:  # refused, not truncated
+        insert_many(connection, table, too_long, returning=table.c.id)
 
 
 def test_a_snapshot_refresh_runs_in_the_real_worker(app, worker_process) -> None:
