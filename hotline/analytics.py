@@ -61,6 +61,24 @@ PENDING_LEVEL = "pending"
 MANUAL_STEP = "manual"  # a supervisor's 督办 (repeated ones are manual_2, manual_3…)
 
 
+def manual_step(ordinal: int) -> str:
+    """The escalation step of a supervisor's ``ordinal``-th 督办 on one assignment (from 1)."""
+    return MANUAL_STEP if ordinal == 1 else f"{MANUAL_STEP}_{ordinal}"
+
+
+def manual_ordinal(step: str) -> int | None:
+    """Which 督办 ``step`` is (1 for ``manual``, 3 for ``manual_3``), or None for the sweeper's steps."""
+    if step == MANUAL_STEP:
+        return 1
+    base, _sep, ordinal = step.partition("_")
+    return int(ordinal) if base == MANUAL_STEP and ordinal.isdigit() else None
+
+
+def is_manual_step(column: Any) -> ColumnElement[bool]:
+    """SQL: ``column`` names a supervisor's 督办, first or repeated."""
+    return or_(column == MANUAL_STEP, column.like(f"{MANUAL_STEP}\\_%", escape="\\"))
+
+
 # --- Elapsed time in SQL, portable between SQLite and PostgreSQL ---------------------------------
 
 
@@ -673,7 +691,7 @@ def overdue(session: Session, scope: Scope, now: datetime, limit: int | None = N
         for assignment_id, step, fired_at in fired:
             row = by_id[assignment_id]
             row.steps.append(step)
-            if step.startswith(MANUAL_STEP):
+            if manual_ordinal(step) is not None:
                 row.last_notice_at = fired_at
     return rows
 

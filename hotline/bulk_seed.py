@@ -44,6 +44,7 @@ from hotline.taxonomy import (
     Urgency,
 )
 from triage.deadlines import due_at
+from triage.escalation import STEPS
 from triage.policy import Policy
 from triage.policy_store import active_policy
 
@@ -58,7 +59,6 @@ DISTRICTS = (
 )
 TOWNSHIPS_PER_DISTRICT = 3
 HOME = "330102"
-FIRED_STEPS = ("ack_overdue", "ack_overdue_twice", "feedback_overdue")  # Assignment.<step>_fired
 CHUNK = 5000
 # A placeholder argon2 hash: seeded reports have no status code anyone could use.
 STATUS_CODE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2VlZGVkLXJlcG9ydA$c2VlZGVkLXJlcG9ydC1uby1jb2RlLXVzYWJsZQ"
@@ -390,7 +390,7 @@ class _Generator:
             }
         )
         fired = self._escalations(report_id, assignment_id, created, ack_due, feedback_due, acked, feedback, now)
-        self.rows[Assignment][-1].update({f"{step}_fired": step in fired for step in FIRED_STEPS})
+        self.rows[Assignment][-1].update({ladder.fired.key: step in fired for step, ladder in STEPS.items()})
         if history:
             self._notify(report_id, assignment_id, reference, level, agency, role, created)
             self._audit(

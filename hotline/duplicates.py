@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hotline import audit, lifecycle
+from hotline import audit, lifecycle, operations
 from hotline.audit import Actor
 from hotline.models import Report
 from hotline.taxonomy import AssignmentStatus, ReportStatus
@@ -99,17 +99,7 @@ def merge(session: Session, primary: Report, duplicate: Report, actor: Actor) ->
             AssignmentStatus.ACKNOWLEDGED,
             AssignmentStatus.IN_PROGRESS,
         ):
-            assignment.status = AssignmentStatus.CANCELLED
-            audit.record(
-                session,
-                actor,
-                "assignment.cancelled",
-                report=duplicate,
-                subject_type="assignment",
-                subject_id=assignment.id,
-                after=AssignmentStatus.CANCELLED,
-                reason=f"merged into {primary.reference}",
-            )
+            operations.cancel_assignment(session, assignment, actor, f"merged into {primary.reference}")
     audit.record(
         session,
         actor,

@@ -353,6 +353,24 @@ def _assignment_transition(
     )
 
 
+def cancel_assignment(session: Session, assignment: Assignment, actor: Actor, reason: str) -> None:
+    """Withdraw an assignment from its agency (re-routed elsewhere, or its report merged into
+    another): it leaves the agency's list and the response-time figures, with an audit event."""
+    before = assignment.status
+    assignment.status = AssignmentStatus.CANCELLED
+    audit.record(
+        session,
+        actor,
+        "assignment.cancelled",
+        report=assignment.report,
+        subject_type="assignment",
+        subject_id=assignment.id,
+        before=before,
+        after=AssignmentStatus.CANCELLED,
+        reason=reason,
+    )
+
+
 def _follow_assignments(session: Session, report: Report, actor: Actor) -> None:
     """Move the report's status to match its assignments (the lead's progress, everyone's feedback)."""
     active = [a for a in report.assignments if a.status not in (AssignmentStatus.CANCELLED, AssignmentStatus.DECLINED)]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from hotline import audit
 from hotline.audit import Actor
@@ -34,6 +35,26 @@ ACTOR = Actor.system("sweeper")
 BATCH = 20000
 DELIVERY_BATCH = 25  # notices per delivery job when a sweep escalates many at once
 OPEN_FOR_FEEDBACK = (AssignmentStatus.NOTIFIED, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step of the sweeper's ladder: the assignments it waits on, when it falls due, and the
+    assignment's flag that records it has fired."""
+
+    waiting: ColumnElement[bool]
+    due_at: InstrumentedAttribute[datetime]
+    fired: InstrumentedAttribute[bool]
+
+
+_NOTIFIED = Assignment.status == AssignmentStatus.NOTIFIED
+STEPS = {
+    "ack_overdue": _Step(_NOTIFIED, Assignment.acknowledge_due_at, Assignment.ack_overdue_fired),
+    "ack_overdue_twice": _Step(_NOTIFIED, Assignment.acknowledge_twice_due_at, Assignment.ack_overdue_twice_fired),
+    "feedback_overdue": _Step(
+        Assignment.status.in_(OPEN_FOR_FEEDBACK), Assignment.feedback_due_at, Assignment.feedback_overdue_fired
+    ),
+}
 
 
 def _claim(session: Session, assignment: Assignment, step: str, now: datetime, note: str | None = None) -> bool:
@@ -137,9 +158,7 @@ class _Offices:
         return next((self.by_code[c] for c in chain if c in self.by_code), None)
 
 
-def _fire(
-    session: Session, step: str, condition, now: datetime, links: LinkSigner, offices: _Offices, limit: int
-) -> int:  # type: ignore[no-untyped-def]
+def _fire(session: Session, step: str, now: datetime, links: LinkSigner, offices: _Offices, limit: int) -> int:
     """Claim every due (assignment, step) not yet fired and queue its notices, in bulk.
 
     Candidates are the due assignments whose flag for the step is still unset (an index range that
@@ -147,7 +166,8 @@ def _fire(
     inserted are its to notify; a row that existed already (another sweeper's, or older data whose
     flag was never set) sends nothing. Every candidate's flag is then set, so no sweep reads it again.
     """
-    fired_flag = FIRED_FLAGS[step]
+    ladder = STEPS[step]
+    condition = and_(ladder.waiting, ladder.due_at <= now)
     due = [
         _Due(*row)
         for row in session.execute(
@@ -162,8 +182,8 @@ def _fire(
                 Report.urgency,
             )
             .join(Report, Report.id == Assignment.report_id)
-            .where(condition, fired_flag.is_(False))
-            .order_by(DUE_AT[step], Assignment.id)  # a total order: racing sweepers claim alike
+            .where(condition, ladder.fired.is_(False))
+            .order_by(ladder.due_at, Assignment.id)  # a total order: racing sweepers claim alike
             .limit(limit)
         )
     ]
@@ -192,8 +212,8 @@ def _fire(
     fired = exists().where(Escalation.assignment_id == Assignment.id, Escalation.step == step)
     session.execute(  # set-based, no id list: every due assignment whose step is now recorded
         update(Assignment)
-        .where(condition, fired_flag.is_(False), fired)
-        .values({fired_flag: True})
+        .where(condition, ladder.fired.is_(False), fired)
+        .values({ladder.fired: True})
         .execution_options(synchronize_session=False)
     )
     mine = [d for d in due if d.assignment_id in claimed]
@@ -311,18 +331,6 @@ def _supervisor_notices(d: _Due, agency: Agency, step: str, offices: _Offices, n
     ]
 
 
-DUE_AT = {
-    "ack_overdue": Assignment.acknowledge_due_at,
-    "ack_overdue_twice": Assignment.acknowledge_twice_due_at,
-    "feedback_overdue": Assignment.feedback_due_at,
-}
-FIRED_FLAGS = {
-    "ack_overdue": Assignment.ack_overdue_fired,
-    "ack_overdue_twice": Assignment.ack_overdue_twice_fired,
-    "feedback_overdue": Assignment.feedback_overdue_fired,
-}
-
-
 def escalate_due(
     session: Session, now: datetime, links: LinkSigner, home_code: str, limit: int = BATCH
 ) -> dict[str, int]:
@@ -332,13 +340,7 @@ def escalate_due(
     this sweeper inserted are its to notify), and bulk inserts of notices and audit events.
     """
     offices = _Offices(session, home_code)
-    waiting = Assignment.status == AssignmentStatus.NOTIFIED
-    steps = {
-        "ack_overdue": and_(waiting, Assignment.acknowledge_due_at <= now),
-        "ack_overdue_twice": and_(waiting, Assignment.acknowledge_twice_due_at <= now),
-        "feedback_overdue": and_(Assignment.status.in_(OPEN_FOR_FEEDBACK), Assignment.feedback_due_at <= now),
-    }
-    fired = {step: _fire(session, step, condition, now, links, offices, limit) for step, condition in steps.items()}
+    fired = {step: _fire(session, step, now, links, offices, limit) for step in STEPS}
     session.flush()
     return fired
 

@@ -19,7 +19,7 @@ from hotline.audit import Actor
 from hotline.lifecycle import OPEN_STATUSES
 from hotline.links import LinkSigner
 from hotline.models import Agency, Assignment, LevelChangeRequest, Report, TriageDecision, utcnow
-from hotline.operations import new_reply_code, notify_assignment
+from hotline.operations import cancel_assignment, new_reply_code, notify_assignment
 from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
 from triage.deadlines import due_at
 from triage.policy import Policy
@@ -252,19 +252,7 @@ def reroute(
         raise ReviewError("this assignment cannot be re-routed")
     if any(a.agency_id == agency.id for a in report.assignments):
         raise ReviewError("that agency already has this report")
-    before = assignment.status
-    assignment.status = AssignmentStatus.CANCELLED
-    audit.record(
-        session,
-        actor,
-        "assignment.cancelled",
-        report=report,
-        subject_type="assignment",
-        subject_id=assignment.id,
-        before=before,
-        after=AssignmentStatus.CANCELLED,
-        reason=reason,
-    )
+    cancel_assignment(session, assignment, actor, reason)
     replacement = Assignment(
         report_id=report.id,
         agency_id=agency.id,

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline import analytics, audit, charts, exports, monthly, snapshots, taxonomy
-from hotline.analytics import Dashboard, GroupStats, Period, Scope
+from hotline.analytics import MANUAL_STEP, Dashboard, GroupStats, Period, Scope
 from hotline.audit import Actor
 from hotline.bulk import insert_many
 from hotline.db import request_session
@@ -40,7 +40,6 @@ LIST_LIMIT = 500
 DASHBOARD_TABLES = ("agency", "agency_type", "level", "area", "trend")
 LISTS = ("overdue", "escalations")
 FORMATS = ("csv", "xlsx")
-MANUAL_STEP = analytics.MANUAL_STEP
 REPEAT_NOTICE_AFTER = timedelta(hours=1)
 
 
@@ -97,9 +96,9 @@ def label(kind: str, code: str | None) -> str:
 
 def step_label(step: str) -> str:
     """An escalation step for people: ``manual_3`` reads "人工督办(第 3 次)"."""
-    base, _sep, count = step.partition("_")
-    if base == MANUAL_STEP and count.isdigit():
-        return _("%(step)s(第 %(n)s 次)", step=label("escalation_step", MANUAL_STEP), n=count)
+    ordinal = analytics.manual_ordinal(step)
+    if ordinal is not None and ordinal > 1:
+        return _("%(step)s(第 %(n)s 次)", step=label("escalation_step", MANUAL_STEP), n=ordinal)
     return label("escalation_step", step)
 
 
@@ -433,7 +432,7 @@ def issue_notice(
     earlier = session.execute(
         select(func.count(), func.max(Escalation.fired_at)).where(
             Escalation.assignment_id == assignment.id,
-            or_(Escalation.step == MANUAL_STEP, Escalation.step.like(f"{MANUAL_STEP}\\_%", escape="\\")),
+            analytics.is_manual_step(Escalation.step),
         )
     ).one()
     count, last = earlier
@@ -445,7 +444,7 @@ def issue_notice(
                 minutes=int(REPEAT_NOTICE_AFTER.total_seconds() // 60),
             )
         )
-    step = MANUAL_STEP if count == 0 else f"{MANUAL_STEP}_{count + 1}"
+    step = analytics.manual_step(count + 1)
     note = note.strip()[:1000] or None
     table = Escalation.__table__
     row = {

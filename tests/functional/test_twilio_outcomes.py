@@ -39,18 +39,23 @@ def fake(twilio_app) -> FakeTwilio:
     return transport
 
 
-@pytest.fixture
-def dispatched(twilio_app, fake):
-    """A red report triaged and dispatched, its notifications pending (no job run yet)."""
+def triage_a_red_report(app: Flask) -> None:
+    """The demo area and a red report, triaged and dispatched by the triage job itself."""
     from triage.jobs import triage_report
 
-    with get_db(twilio_app).session() as session:
-        factories.demo_area(session, twilio_app.instance_path)
+    with get_db(app).session() as session:
+        factories.demo_area(session, app.instance_path)
         report, _code = factories.report(session)
         session.commit()
         report_id = report.id
-    with twilio_app.app_context():
+    with app.app_context():
         triage_report(report_id)
+
+
+@pytest.fixture
+def dispatched(twilio_app, fake):
+    """A red report triaged and dispatched, its notifications pending (no job run yet)."""
+    triage_a_red_report(twilio_app)
     with get_db(twilio_app).session() as session:
         lead_sms = session.scalar(
             select(Notification)
@@ -155,19 +160,12 @@ def test_voice_call_carries_the_keypress_callback(twilio_app, fake, dispatched) 
 def test_sender_rate_limit_defers_the_excess(tmp_path, monkeypatch) -> None:
     """One message a second from the sender: the second message in the same second waits its turn."""
     import notifications.jobs as jobs
-    from triage.jobs import triage_report
 
     app = make_app(tmp_path, **{**TWILIO, "SMS_RATE_PER_SECOND": 1})
     get_db(app).create_all()
     channel_for(app).client.http_client = FakeTwilio()
     monkeypatch.setattr(jobs, "RATE_WAIT_LIMIT", 0.0)
-    with get_db(app).session() as session:
-        factories.demo_area(session, app.instance_path)
-        report, _code = factories.report(session)
-        session.commit()
-        report_id = report.id
-    with app.app_context():
-        triage_report(report_id)
+    triage_a_red_report(app)
     with get_db(app).session() as session:
         ids = list(
             session.scalars(select(Notification.id).where(Notification.purpose == "dispatch").order_by(Notification.id))
