@@ -4,7 +4,10 @@ Measurements, printed as one JSON object:
 
 1. ``escalate_30k``: 30,000 assignments past their acknowledgement deadline (not yet twice past it,
    feedback not due), each of its own dispatched report; the sweeper is called as the sweeper
-   process calls it (batches of ``BATCH``, one commit per call) until nothing more fires. Target ≤ 5 s.
+   process calls it (batches of ``BATCH``, one commit per call, message jobs enqueued after it)
+   until nothing more fires. Target ≤ 5 s. Then ``messages_written_by_one_worker``: the jobs that
+   write those steps' 60,000 messages, run one after another in this process as one worker would
+   (real deployments spread them over several workers).
 2. ``nothing_due``: the escalation step of a sweep on the same database once everything has
    fired, plus ``--reports`` seeded reports whose due steps have all fired already (``bulk_seed``
    writes them); ``full_sweep_nothing_due``: the sweeper's whole pass on it. Target ≤ 50 ms.
@@ -40,10 +43,10 @@ from bench.queue_and_dashboard import plans  # noqa: E402
 from hotline import create_app  # noqa: E402
 from hotline.bulk_seed import STATUS_CODE_HASH, ensure_area, seed_reports  # noqa: E402
 from hotline.db import get_db  # noqa: E402
-from hotline.links import signer_for  # noqa: E402
-from hotline.models import Assignment, Escalation, Notification, Report, utcnow  # noqa: E402
+from hotline.models import Assignment, AuditEvent, Escalation, Notification, Report, utcnow  # noqa: E402
 from hotline.taxonomy import NotificationStatus  # noqa: E402
-from triage.escalation import escalate_due  # noqa: E402
+from triage.escalation import NOTICE_JOB_BATCH, escalate_due  # noqa: E402
+from triage.jobs import write_escalation_notices  # noqa: E402
 from triage.sweeper import SweepResult, sweep  # noqa: E402
 
 
@@ -105,6 +108,28 @@ def overdue_rows(session: Any, count: int, now: Any) -> None:
     session.commit()
 
 
+def write_messages(app: Flask) -> dict[str, Any]:
+    """Run the message jobs of every fired step, as one worker would take them from the queue."""
+    with get_db(app).session() as session:
+        pending = list(
+            session.scalars(
+                select(Escalation.id).where(Escalation.notices_enqueued_at.is_not(None)).order_by(Escalation.id)
+            )
+        )
+    started = time.perf_counter()
+    written = 0
+    with app.app_context():
+        for start in range(0, len(pending), NOTICE_JOB_BATCH):
+            written += write_escalation_notices(pending[start : start + NOTICE_JOB_BATCH])
+    elapsed = time.perf_counter() - started
+    return {
+        "jobs": -(-len(pending) // NOTICE_JOB_BATCH),
+        "messages": written,
+        "seconds": round(elapsed, 2),
+        "per_job_ms": round(elapsed * 1000 / max(1, -(-len(pending) // NOTICE_JOB_BATCH)), 2),
+    }
+
+
 def full_sweep(app: Flask, repeat: int) -> dict[str, Any]:
     """The whole sweeper pass (``triage.sweeper.sweep``: lost work re-enqueued, stuck messages,
     feedback pushes, escalation, audit sealing, snapshot pruning, heartbeat) with nothing to do:
@@ -143,7 +168,6 @@ def main() -> int:
     )
     database = get_db(app)
     database.create_all()
-    links, home = signer_for(app.config), app.config["HOME_JURISDICTION"]
     result: dict[str, Any] = {"database": database.engine.dialect.name, "queue": "redis" if args.redis else "embedded"}
     with database.session() as session:
         seed_reports(session, args.reports, seed=3, history=False)
@@ -160,7 +184,7 @@ def main() -> int:
         profile.enable()
     with database.session() as session:
         while True:
-            fired = escalate_due(session, now, links, home)
+            fired = escalate_due(session, now)
             session.commit()
             calls += 1
             if not any(fired.values()):
@@ -177,8 +201,12 @@ def main() -> int:
             "seconds": round(elapsed, 2),
             "per_assignment_ms": round(elapsed * 1000 / max(fired_total, 1), 3),
             "escalation_rows": session.scalar(select(func.count()).select_from(Escalation)),
-            "notifications_queued": session.scalar(select(func.count()).select_from(Notification)),
+            "steps_awaiting_their_message_job": session.scalar(
+                select(func.count()).where(Escalation.notices_enqueued_at.is_not(None))
+            ),
+            "audit_events": session.scalar(select(func.count()).select_from(AuditEvent)),
         }
+    result["messages_written_by_one_worker"] = write_messages(app)
     text = io.StringIO()
     if args.profile:
         pstats.Stats(profile, stream=text).sort_stats(args.sort).print_stats(25)
@@ -188,11 +216,11 @@ def main() -> int:
 
     samples = []
     with database.session() as session:
-        escalate_due(session, utcnow(), links, home)  # warm
+        escalate_due(session, utcnow())  # warm
         session.rollback()
         for _ in range(args.repeat):
             begun = time.perf_counter()
-            fired = escalate_due(session, utcnow(), links, home)
+            fired = escalate_due(session, utcnow())
             session.commit()
             samples.append((time.perf_counter() - begun) * 1000)
             assert not any(fired.values()), fired
@@ -202,7 +230,7 @@ def main() -> int:
             "max_ms": round(samples[-1], 2),
             "runs": args.repeat,
             "reports_in_database": session.scalar(select(func.count()).select_from(Report)),
-            "plans": plans(session, lambda: escalate_due(session, utcnow(), links, home)),
+            "plans": plans(session, lambda: escalate_due(session, utcnow())),
         }
         session.rollback()
     result["full_sweep_nothing_due"] = full_sweep(app, args.repeat)

@@ -24,11 +24,12 @@ def insert_many(
     rows: Sequence[dict[str, Any]],
     *,
     skip_conflicts_on: Sequence[str] = (),
-    returning: Column | None = None,
+    returning: Column | tuple[Column, ...] | None = None,
 ) -> list[Any]:
     """Insert ``rows`` (dicts with the same keys) into ``table``; rows clashing on the unique
     columns ``skip_conflicts_on`` are skipped (``ON CONFLICT DO NOTHING``). Returns the
-    ``returning`` column of the rows inserted (not of those skipped), or [] without it.
+    ``returning`` column of the rows inserted (not of those skipped) — a tuple per row when it
+    names several columns — or [] without it.
 
     Columns the rows leave out get their Python-side defaults, as with SQLAlchemy's own insert.
     """
@@ -42,6 +43,8 @@ def insert_many(
     if returning is None:
         connection.execute(statement, list(rows))
         return []
+    if isinstance(returning, tuple):
+        return [tuple(row) for row in connection.execute(statement.returning(*returning), list(rows))]
     return list(connection.execute(statement.returning(returning), list(rows)).scalars())
 
 
@@ -50,7 +53,7 @@ def _insert_unnest(
     table: Table,
     rows: Sequence[dict[str, Any]],
     skip_conflicts_on: Sequence[str],
-    returning: Column | None,
+    returning: Column | tuple[Column, ...] | None,
 ) -> list[Any]:
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
@@ -104,7 +107,9 @@ def _insert_unnest(
     if returning is None:
         connection.exec_driver_sql(sql, params)
         return []
-    return [row[0] for row in connection.exec_driver_sql(f"{sql} RETURNING {quote(returning.name)}", params)]
+    columns = returning if isinstance(returning, tuple) else (returning,)
+    result = connection.exec_driver_sql(f"{sql} RETURNING {', '.join(quote(c.name) for c in columns)}", params)
+    return [tuple(row) if isinstance(returning, tuple) else row[0] for row in result]
 
 
 def _json_text(value: Any) -> str | None:

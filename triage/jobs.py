@@ -18,9 +18,10 @@ from hotline import operations
 from hotline.audit import Actor
 from hotline.db import get_db
 from hotline.links import signer_for
-from hotline.models import Report
+from hotline.models import Report, utcnow
 from hotline.queue import app_job
 from intake_forms.schema import parse_intake
+from triage import escalation
 from triage.deadlines import due_at
 from triage.engine import TriageResult, classify
 from triage.policy import Deadline, Policy
@@ -90,3 +91,16 @@ def dispatch_report(
         feedback_due_at=deadline(level.feedback_within),
         links=signer_for(config),
     )
+
+
+@app_job
+def write_escalation_notices(escalation_ids: list[int]) -> int:
+    """Write the messages of escalation steps the sweeper fired and enqueue their delivery after
+    the commit; how many messages (a duplicate job writes none)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with get_db(app).session() as session:
+        written = escalation.write_notices(
+            session, escalation_ids, utcnow(), signer_for(app.config), app.config["HOME_JURISDICTION"]
+        )
+        session.commit()
+    return written

@@ -7,7 +7,8 @@ because Redis was down) is enqueued again. Jobs are idempotent, so a spurious re
 harmless. A notification stuck in ``sending`` (its worker died mid-send) is returned to
 ``pending`` for the console channel, where resending is harmless, and marked ``unknown`` for
 Twilio, where it must be reconciled instead; due ``unknown`` rows get a reconcile job. Then the
-escalation ladder runs (``triage.escalation``).
+escalation ladder runs (``triage.escalation``), and escalation steps whose message job was lost
+are enqueued again.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from sqlalchemy import or_, select, update
 from hotline import snapshots
 from hotline.audit_chain import seal
 from hotline.db import get_db
-from hotline.links import signer_for
 from hotline.models import Heartbeat, Notification, Report, utcnow
 from hotline.queue import get_queue
 from hotline.taxonomy import NotificationStatus, ReportStatus
 from hotline.workorders import PUSH_JOB, PUSH_QUEUE, due_pushes
-from triage.escalation import escalate_due
+from triage.escalation import escalate_due, requeue_lost_notices
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class SweepResult:
     escalations: dict[str, int] = field(default_factory=dict)
     audit_sealed: int = 0
     feedback_pushes_requeued: int = 0
+    escalation_notices_requeued: int = 0
     snapshots_pruned: int = 0
 
 
@@ -108,7 +109,8 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
         if unknown_ids:
             session.execute(update(Notification).where(Notification.id.in_(unknown_ids)).values(enqueued_at=now))
         push_ids = due_pushes(session, now, stale)
-        result.escalations = escalate_due(session, now, signer_for(app.config), app.config["HOME_JURISDICTION"])
+        result.escalations = escalate_due(session, now)
+        result.escalation_notices_requeued = requeue_lost_notices(session, now, stale)
         result.audit_sealed = seal(session)
         result.snapshots_pruned = snapshots.prune(session, now)
         _beat(session, process_name, "sweeper")
@@ -127,6 +129,7 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
         or unknown_ids
         or push_ids
         or result.notifications_unstuck
+        or result.escalation_notices_requeued
         or any(result.escalations.values())
     ):
         log.warning("sweep: %s", result)

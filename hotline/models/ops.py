@@ -24,7 +24,6 @@ class AuditEvent(Base):
         Index("ix_audit_events_report_time", "report_id", "occurred_at"),
         Index("ix_audit_events_actor", "actor_type", "actor_id"),
         Index("ix_audit_events_subject", "subject_type", "subject_id"),
-        Index("ix_audit_events_unsealed", "chain_seq", "id"),
         # The events the sweeper has still to seal, in id order (a few, among millions sealed).
         Index(
             "ix_audit_events_to_seal",

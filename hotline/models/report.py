@@ -192,6 +192,13 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("assignment_id", "step", name="uq_escalations_assignment_step"),
         Index("ix_escalations_fired_at", "fired_at"),
+        # The steps whose notices a job has still to write (none, between sweeps), oldest first.
+        Index(
+            "ix_escalations_notices_pending",
+            "notices_enqueued_at",
+            sqlite_where=text("notices_enqueued_at IS NOT NULL"),
+            postgresql_where=text("notices_enqueued_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,6 +210,10 @@ class Escalation(Base):
     actor_label: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None]
+    # Set while the step's messages are still to be written by a job (the sweeper's steps): when
+    # that job was last enqueued, so the sweeper enqueues it again if Redis lost it. NULL once
+    # written, and for steps whose message is written with the step (督办, delivery failures).
+    notices_enqueued_at: Mapped[datetime | None]
 
     assignment: Mapped[Assignment] = relationship()
 

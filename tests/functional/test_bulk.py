@@ -45,8 +45,10 @@ def check_insert_many(connection: Connection) -> None:
         returning=table.c.id,
     )
     assert len(again) == 1 and not set(again) & set(first)  # "b" was skipped, not returned
-    single = insert_many(connection, table, [notice("d")], skip_conflicts_on=["dedupe_key"], returning=table.c.id)
-    assert len(single) == 1
+    single = insert_many(
+        connection, table, [notice("d")], skip_conflicts_on=["dedupe_key"], returning=(table.c.id, table.c.dedupe_key)
+    )
+    assert len(single) == 1 and single[0][1] == "d" and single[0][0] not in set(first) | set(again)
     identical = insert_many(connection, AuditEvent.__table__, [_event(), _event()])
     assert identical == []
     rows = {r.dedupe_key: r for r in connection.execute(select(table)).all()}

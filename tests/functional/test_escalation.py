@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from hotline.audit import Actor
 from hotline.db import get_db
 from hotline.links import LinkSigner
-from hotline.models import Escalation, Notification, Report, utcnow
+from hotline.models import AuditEvent, Escalation, Notification, Report, utcnow
 from hotline.operations import acknowledge, record_feedback
+from hotline.queue import get_queue
 from tests import factories
-from triage.escalation import escalate_due
+from triage.escalation import escalate_due, write_notices
 from triage.sweeper import sweep
 
 LINKS = LinkSigner("http://localhost", "test-secret-key")
@@ -30,6 +31,14 @@ def red(red_report: Report) -> Report:
 lead_of = factories.lead_of
 
 
+def escalate(session, moment) -> dict[str, int]:
+    """The sweeper's escalation step at ``moment``, then what its jobs do: write the messages."""
+    fired = escalate_due(session, moment)
+    pending = session.scalars(select(Escalation.id).where(Escalation.notices_enqueued_at.is_not(None))).all()
+    write_notices(session, list(pending), moment, LINKS, HOME)
+    return fired
+
+
 def steps(db_session) -> list[tuple[int, str]]:
     return sorted(db_session.execute(select(Escalation.assignment_id, Escalation.step)).all())
 
@@ -41,7 +50,7 @@ def purposes(db_session, assignment_id: int) -> list[str]:
 
 
 def test_nothing_before_the_deadline(db_session, red) -> None:
-    assert escalate_due(db_session, utcnow(), LINKS, HOME) == {
+    assert escalate(db_session, utcnow()) == {
         "ack_overdue": 0,
         "ack_overdue_twice": 0,
         "feedback_overdue": 0,
@@ -51,7 +60,7 @@ def test_nothing_before_the_deadline(db_session, red) -> None:
 def test_ack_overdue_renotifies_agency_backup_and_calls(db_session, red) -> None:
     lead = lead_of(red)
     moment = lead.acknowledge_due_at + timedelta(seconds=1)
-    fired = escalate_due(db_session, moment, LINKS, HOME)
+    fired = escalate(db_session, moment)
     assert fired["ack_overdue"] == len(red.assignments)
     assert fired["ack_overdue_twice"] == 0
     sent = purposes(db_session, lead.id)
@@ -64,15 +73,15 @@ def test_ack_overdue_renotifies_agency_backup_and_calls(db_session, red) -> None
         )
     )
     assert {lead.agency.duty_phone, lead.agency.backup_phone} <= recipients
-    assert escalate_due(db_session, moment + timedelta(minutes=1), LINKS, HOME)["ack_overdue"] == 0  # once only
+    assert escalate(db_session, moment + timedelta(minutes=1))["ack_overdue"] == 0  # once only
 
 
 def test_twice_the_deadline_tells_the_minor_protection_office(db_session, red) -> None:
     lead = lead_of(red)
     window = lead.acknowledge_due_at - lead.created_at
-    escalate_due(db_session, lead.acknowledge_due_at + window - timedelta(seconds=5), LINKS, HOME)
+    escalate(db_session, lead.acknowledge_due_at + window - timedelta(seconds=5))
     assert (lead.id, "ack_overdue_twice") not in steps(db_session)
-    fired = escalate_due(db_session, lead.acknowledge_due_at + window + timedelta(seconds=1), LINKS, HOME)
+    fired = escalate(db_session, lead.acknowledge_due_at + window + timedelta(seconds=1))
     assert fired["ack_overdue_twice"] == len(red.assignments)
     alert = db_session.scalar(
         select(Notification).where(
@@ -85,7 +94,7 @@ def test_twice_the_deadline_tells_the_minor_protection_office(db_session, red) -
 def test_acknowledged_assignments_do_not_escalate(db_session, red) -> None:
     for assignment in red.assignments:
         acknowledge(db_session, assignment, AGENCY, "test")
-    fired = escalate_due(db_session, utcnow() + timedelta(hours=1), LINKS, HOME)
+    fired = escalate(db_session, utcnow() + timedelta(hours=1))
     assert fired["ack_overdue"] == 0 and fired["ack_overdue_twice"] == 0
 
 
@@ -94,7 +103,7 @@ def test_feedback_overdue_tells_agency_and_supervisor(db_session, red) -> None:
     for assignment in red.assignments:
         acknowledge(db_session, assignment, AGENCY, "test")
     record_feedback(db_session, red.assignments[-1], AGENCY, "referred_on", "转介")
-    fired = escalate_due(db_session, lead.feedback_due_at + timedelta(seconds=1), LINKS, HOME)
+    fired = escalate(db_session, lead.feedback_due_at + timedelta(seconds=1))
     assert fired["feedback_overdue"] == len(red.assignments) - 1  # the one that answered is spared
     assert "supervision_feedback_overdue" in purposes(db_session, lead.id)
     assert "escalation_feedback_overdue" in purposes(db_session, lead.id)
@@ -105,9 +114,9 @@ def test_two_sweepers_fire_each_step_once(app, db_session, red) -> None:
     moment = lead.acknowledge_due_at + timedelta(seconds=1)
     database = get_db(app)
     with database.session() as first, database.session() as second:
-        a = escalate_due(first, moment, LINKS, HOME)
+        a = escalate_due(first, moment)
         first.commit()
-        b = escalate_due(second, moment, LINKS, HOME)
+        b = escalate_due(second, moment)
         second.commit()
     assert a["ack_overdue"] == len(red.assignments) and b["ack_overdue"] == 0
     count = db_session.scalar(select(func.count()).select_from(Escalation).where(Escalation.step == "ack_overdue"))
@@ -146,8 +155,8 @@ def test_working_day_deadlines(app, db_session, drain, step) -> None:
     lead = lead_of(report)
     due = lead.acknowledge_due_at if step == "ack_overdue" else lead.feedback_due_at
     assert due - report.triaged_at >= timedelta(hours=23)  # at least one working day away
-    assert escalate_due(db_session, due - timedelta(seconds=1), LINKS, HOME)[step] == 0
-    assert escalate_due(db_session, due + timedelta(seconds=1), LINKS, HOME)[step] >= 1
+    assert escalate(db_session, due - timedelta(seconds=1))[step] == 0
+    assert escalate(db_session, due + timedelta(seconds=1))[step] >= 1
 
 
 def test_a_step_recorded_without_its_flag_sends_nothing_and_sets_the_flag(db_session, red) -> None:
@@ -157,7 +166,7 @@ def test_a_step_recorded_without_its_flag_sends_nothing_and_sets_the_flag(db_ses
     db_session.add(Escalation(assignment_id=lead.id, report_id=red.id, step="ack_overdue", fired_at=utcnow()))
     db_session.commit()
     moment = lead.acknowledge_due_at + timedelta(seconds=1)
-    fired = escalate_due(db_session, moment, LINKS, HOME)
+    fired = escalate(db_session, moment)
     db_session.commit()
     assert fired["ack_overdue"] == len(red.assignments) - 1
     assert "escalation_ack_overdue" not in purposes(db_session, lead.id)
@@ -168,9 +177,70 @@ def test_a_step_recorded_without_its_flag_sends_nothing_and_sets_the_flag(db_ses
 
 def test_fired_flags_follow_the_steps_that_fired(db_session, red) -> None:
     moment = lead_of(red).feedback_due_at + timedelta(seconds=1)
-    escalate_due(db_session, moment, LINKS, HOME)
+    escalate(db_session, moment)
     db_session.commit()
     db_session.expire_all()
     flags = {(a.ack_overdue_fired, a.ack_overdue_twice_fired, a.feedback_overdue_fired) for a in red.assignments}
     assert flags == {(True, True, True)}
     assert len(steps(db_session)) == 3 * len(red.assignments)
+
+
+def pending_steps(db_session) -> list[int]:
+    return list(db_session.scalars(select(Escalation.id).where(Escalation.notices_enqueued_at.is_not(None))))
+
+
+def test_the_sweeper_decides_and_a_job_writes_the_messages_once(db_session, red) -> None:
+    lead = lead_of(red)
+    moment = lead.acknowledge_due_at + timedelta(seconds=1)
+    fired = escalate_due(db_session, moment)
+    assert fired["ack_overdue"] == len(red.assignments)
+    assert purposes(db_session, lead.id).count("escalation_ack_overdue") == 0  # not yet: the job's work
+    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action == "escalation.ack_overdue"))
+    assert len(actions.all()) == len(red.assignments)  # audited in the sweeper's own commit
+    pending = pending_steps(db_session)
+    assert len(pending) == len(red.assignments)
+    written = write_notices(db_session, pending, moment, LINKS, HOME)
+    assert purposes(db_session, lead.id).count("escalation_ack_overdue") == 3  # duty SMS, backup SMS, voice
+    assert written >= 3 and pending_steps(db_session) == []
+    assert write_notices(db_session, pending, moment, LINKS, HOME) == 0  # a duplicate job writes nothing
+    assert purposes(db_session, lead.id).count("escalation_ack_overdue") == 3
+
+
+def test_no_reminder_for_an_assignment_acknowledged_before_its_job_ran(db_session, red) -> None:
+    lead = lead_of(red)
+    moment = lead.acknowledge_due_at + timedelta(seconds=1)
+    escalate_due(db_session, moment)
+    acknowledge(db_session, lead, AGENCY, "test")
+    write_notices(db_session, pending_steps(db_session), moment, LINKS, HOME)
+    assert "escalation_ack_overdue" not in purposes(db_session, lead.id)
+    assert (lead.id, "ack_overdue") in steps(db_session)  # the step still fired, and stays listed
+    others = [a for a in red.assignments if a.id != lead.id]
+    assert others and all("escalation_ack_overdue" in purposes(db_session, a.id) for a in others)
+
+
+def test_the_sweeper_enqueues_a_lost_message_job_again(app, db_session, drain, red, monkeypatch) -> None:
+    """Redis down when the step fired: the step keeps its pending mark, a later sweep (once the
+    job is stale) enqueues it again, and the messages go out."""
+    for assignment in red.assignments:
+        assignment.set_deadlines(utcnow() - timedelta(minutes=1), assignment.feedback_due_at)
+    db_session.commit()
+    job_queue = get_queue(app)
+
+    def refuse(*_args, **_kwargs):
+        raise ConnectionError("redis is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(job_queue.queues["notify"], "enqueue_many", refuse)
+        fired = sweep(app).escalations
+    assert fired["ack_overdue"] == len(red.assignments)
+    drain()
+    assert len(pending_steps(db_session)) == sum(fired.values())
+    assert not db_session.scalars(select(Notification).where(Notification.purpose == "escalation_ack_overdue")).all()
+    assert sweep(app).escalation_notices_requeued == 0  # not stale yet: its job may still be queued
+    app.config["STALE_AFTER"] = 0
+    assert sweep(app).escalation_notices_requeued == sum(fired.values())
+    drain()
+    db_session.expire_all()
+    sent = db_session.scalars(select(Notification).where(Notification.purpose == "escalation_ack_overdue")).all()
+    assert sent and all(n.status == "sent" for n in sent)
+    assert pending_steps(db_session) == [] and sweep(app).escalation_notices_requeued == 0

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from hotline.bulk_seed import seed_reports
-from hotline.links import signer_for
 from hotline.models import Assignment, AuditEvent, Escalation, Notification, Report, utcnow
 from tests import factories
 from tests.conftest import csrf_token
@@ -152,7 +151,7 @@ def test_bulk_seed_is_consistent_with_the_escalation_ladder(app, db_session) -> 
     assert {"red", "orange", "yellow", "blue"} <= levels
     statuses = set(db_session.scalars(select(Report.status).distinct()))
     assert {"closed", "in_progress"} <= statuses
-    fired = escalate_due(db_session, utcnow(), signer_for(app.config), "330102")
+    fired = escalate_due(db_session, utcnow())
     assert fired == {"ack_overdue": 0, "ack_overdue_twice": 0, "feedback_overdue": 0}
     again = seed_reports(db_session, 10, seed=7)
     assert again.reports == 10 and db_session.scalar(select(func.count()).select_from(Report)) == 310

@@ -155,13 +155,23 @@ def test_full_agency_loop_on_postgres_and_redis(servers, worker_process, tmp_pat
 
     with get_db(app).session() as session:  # escalation steps fire once, even with two sweepers
         moment = utcnow() + timedelta(days=30)
-        first = escalate_due(session, moment, signer_for(app.config), "330102")
+        first = escalate_due(session, moment)
         session.commit()
     with get_db(app).session() as session:
-        second = escalate_due(session, moment, signer_for(app.config), "330102")
+        second = escalate_due(session, moment)
         session.commit()
         assert first["feedback_overdue"] == len(assignment_ids) and second["feedback_overdue"] == 0
         assert session.scalar(select(func.count()).select_from(Escalation).where(Escalation.step == "ack_overdue")) == 2
+
+    def reminders_sent() -> bool:  # written by the worker's message jobs, then delivered by it
+        with get_db(app).session() as session:
+            pending = session.scalar(select(func.count()).where(Escalation.notices_enqueued_at.is_not(None)))
+            reminders = session.scalars(
+                select(Notification.status).where(Notification.purpose == "escalation_feedback_overdue")
+            ).all()
+            return pending == 0 and len(reminders) >= len(assignment_ids) and set(reminders) == {"sent"}
+
+    wait_for(reminders_sent, what="escalation messages written and sent by the worker")
 
     signer = signer_for(app.config)
     for assignment_id in assignment_ids:
