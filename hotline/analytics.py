@@ -716,7 +716,7 @@ class EscalationRow:
     fired_at: datetime
     actor_label: str | None
     note: str | None
-    resolved_at: datetime | None
+    superseded_at: datetime | None
     assignment_status: str
 
 
@@ -733,7 +733,7 @@ def escalations(session: Session, scope: Scope, period: Period, limit: int | Non
             Escalation.fired_at,
             Escalation.actor_label,
             Escalation.note,
-            Escalation.resolved_at,
+            Escalation.superseded_at,
             Assignment.status,
         )
         .join(Assignment, Assignment.id == Escalation.assignment_id)
@@ -759,7 +759,7 @@ def escalations(session: Session, scope: Scope, period: Period, limit: int | Non
             fired_at=row[6],
             actor_label=row[7],
             note=row[8],
-            resolved_at=row[9],
+            superseded_at=row[9],
             assignment_status=row[10],
         )
         for row in session.execute(statement)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, String, Table
+from sqlalchemy import JSON, Column, Connection, String, Table, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
@@ -24,10 +24,12 @@ def insert_many(
     rows: Sequence[dict[str, Any]],
     *,
     skip_conflicts_on: Sequence[str] = (),
+    conflict_where: str | None = None,
     returning: Column | tuple[Column, ...] | None = None,
 ) -> list[Any]:
     """Insert ``rows`` (dicts with the same keys) into ``table``; rows clashing on the unique
-    columns ``skip_conflicts_on`` are skipped (``ON CONFLICT DO NOTHING``). Returns the
+    columns ``skip_conflicts_on`` are skipped (``ON CONFLICT DO NOTHING``; ``conflict_where`` is
+    the predicate of a partial unique index over them). Returns the
     ``returning`` column of the rows inserted (not of those skipped) — a tuple per row when it
     names several columns — or [] without it.
 
@@ -36,10 +38,13 @@ def insert_many(
     if not rows:
         return []
     if connection.dialect.name == "postgresql":
-        return _insert_unnest(connection, table, rows, skip_conflicts_on, returning)
+        return _insert_unnest(connection, table, rows, skip_conflicts_on, conflict_where, returning)
     statement = sqlite_insert(table)
     if skip_conflicts_on:
-        statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+        statement = statement.on_conflict_do_nothing(
+            index_elements=list(skip_conflicts_on),
+            index_where=text(conflict_where) if conflict_where else None,
+        )
     if returning is None:
         connection.execute(statement, list(rows))
         return []
@@ -53,6 +58,7 @@ def _insert_unnest(
     table: Table,
     rows: Sequence[dict[str, Any]],
     skip_conflicts_on: Sequence[str],
+    conflict_where: str | None,
     returning: Column | tuple[Column, ...] | None,
 ) -> list[Any]:
     dialect = connection.dialect
@@ -103,7 +109,8 @@ def _insert_unnest(
         f"SELECT {', '.join(selected)} FROM {source}"
     )
     if skip_conflicts_on:
-        sql += f" ON CONFLICT ({', '.join(quote(name) for name in skip_conflicts_on)}) DO NOTHING"
+        sql += f" ON CONFLICT ({', '.join(quote(name) for name in skip_conflicts_on)})"
+        sql += f" WHERE {conflict_where} DO NOTHING" if conflict_where else " DO NOTHING"
     if returning is None:
         connection.exec_driver_sql(sql, params)
         return []

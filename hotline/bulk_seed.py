@@ -448,7 +448,7 @@ class _Generator:
                     "fired_at": at + timedelta(seconds=self.rng.uniform(1, 30)),
                     "actor_label": "sweeper",
                     "note": None,
-                    "resolved_at": None,
+                    "superseded_at": None,
                 }
             )
         return {step for step, _at in steps}

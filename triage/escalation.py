@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Connection, exists, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,6 +33,7 @@ from hotline.audit import Actor
 from hotline.bulk import insert_many
 from hotline.links import LinkSigner
 from hotline.models import Agency, Assignment, AuditEvent, Escalation, Notification, Report, utcnow
+from hotline.models.report import CURRENT_ESCALATION
 from hotline.queue import enqueue_many_after_commit
 from hotline.taxonomy import AgencyType, AssignmentStatus, NotificationChannel, NotificationStatus, Urgency
 from notifications import messages, outbox
@@ -68,21 +70,37 @@ STEPS = {
 }
 
 
-def _claim(session: Session, assignment: Assignment, step: str, now: datetime, note: str | None = None) -> bool:
-    """Insert the (assignment, step) row; True only for the caller whose insert created it."""
-    values = {
+def insert_steps(connection: Connection, rows: list[dict[str, Any]], returning: Any) -> list[Any]:
+    """Record escalation steps; a row whose step is already in force for its assignment is skipped
+    (the unique key over steps not superseded), so only the insert that created a step acts on it."""
+    return insert_many(
+        connection,
+        Escalation.__table__,
+        rows,
+        skip_conflicts_on=["assignment_id", "step"],
+        conflict_where=CURRENT_ESCALATION,
+        returning=returning,
+    )
+
+
+def claim_step(
+    session: Session,
+    assignment: Assignment,
+    step: str,
+    now: datetime,
+    actor_label: str = ACTOR.label,
+    note: str | None = None,
+) -> bool:
+    """Record one (assignment, step); True only for the caller whose insert created it."""
+    row = {
         "assignment_id": assignment.id,
         "report_id": assignment.report_id,
         "step": step,
         "fired_at": now,
-        "actor_label": ACTOR.label,
+        "actor_label": actor_label,
         "note": note,
     }
-    table = Escalation.__table__
-    claimed = insert_many(
-        session.connection(), table, [values], skip_conflicts_on=["assignment_id", "step"], returning=table.c.id
-    )
-    return bool(claimed)
+    return bool(insert_steps(session.connection(), [row], Escalation.__table__.c.id))
 
 
 def supervisor_office(session: Session, agency: Agency, home_code: str) -> Agency | None:
@@ -144,6 +162,7 @@ def _record(session: Session, assignment: Assignment, step: str) -> None:
 class _Due:
     """What the messages of one fired step need, read in one query (no ORM objects per row)."""
 
+    escalation_id: int
     step: str
     status: str
     assignment_id: int
@@ -154,6 +173,12 @@ class _Due:
     feedback_due_at: datetime
     reference: str | None
     urgency: str | None
+
+    @property
+    def key(self) -> str:
+        """Its messages' dedupe keys start with this: one set per firing (a superseded step that
+        fires again gets new messages)."""
+        return f"{self.step}:{self.assignment_id}:{self.escalation_id}"
 
 
 class _Offices:
@@ -192,9 +217,8 @@ def _fire(session: Session, step: str, now: datetime, limit: int) -> int:
         return 0
     connection = session.connection()
     table = Escalation.__table__
-    claimed = insert_many(
+    claimed = insert_steps(
         connection,
-        table,
         [
             {
                 "assignment_id": assignment_id,
@@ -206,10 +230,11 @@ def _fire(session: Session, step: str, now: datetime, limit: int) -> int:
             }
             for assignment_id, report_id, _agency_id in due
         ],
-        skip_conflicts_on=["assignment_id", "step"],
-        returning=(table.c.id, table.c.assignment_id),
+        (table.c.id, table.c.assignment_id),
     )
-    recorded = exists().where(Escalation.assignment_id == Assignment.id, Escalation.step == step)
+    recorded = exists().where(
+        Escalation.assignment_id == Assignment.id, Escalation.step == step, Escalation.superseded_at.is_(None)
+    )
     session.execute(  # set-based, no id list: every due assignment whose step is now recorded
         update(Assignment)
         .where(ladder.waiting, ladder.due_at <= now, ladder.fired.is_(False), recorded)
@@ -266,9 +291,9 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
 
     Each step's messages are written once: the step is claimed by clearing its
     ``notices_enqueued_at`` under a row lock (a duplicate job waits, then finds nothing to claim),
-    and every message has a dedupe key. A reminder is not sent for an assignment that has
-    meanwhile moved on (acknowledged, answered or cancelled): the step stays recorded, the message
-    would only mislead.
+    and every message has a dedupe key. Nothing is sent for an assignment that has meanwhile
+    moved on (acknowledged, answered or cancelled) or for a step a later deadline has superseded:
+    the step stays recorded, the message would only mislead.
     """
     # Locked and read by primary key alone: a condition on notices_enqueued_at would tempt the
     # planner into the partial index, which statistics from before a burst think empty while it
@@ -295,6 +320,7 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
         _Due(*row)
         for row in session.execute(
             select(
+                Escalation.id,
                 Escalation.step,
                 Assignment.status,
                 Assignment.id,
@@ -308,7 +334,7 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
             )
             .join(Assignment, Assignment.id == Escalation.assignment_id)
             .join(Report, Report.id == Assignment.report_id)
-            .where(Escalation.id.in_(claimed))
+            .where(Escalation.id.in_(claimed), Escalation.superseded_at.is_(None))
             .order_by(Escalation.id)
         )
     ]
@@ -372,7 +398,7 @@ def _agency_notices(d: _Due, agency: Agency, links: LinkSigner, now: datetime) -
     late_to_acknowledge = step == "ack_overdue"
     numbers = [agency.duty_phone] + ([agency.backup_phone] if late_to_acknowledge else [])
     notices = [
-        _notice(d, f"{step}:{d.assignment_id}:sms:{index}", f"escalation_{step}", number, body, agency.language, now)
+        _notice(d, f"{d.key}:sms:{index}", f"escalation_{step}", number, body, agency.language, now)
         for index, number in enumerate(dict.fromkeys(n for n in numbers if _usable(agency, n)))
     ]
     voice_number = agency.voice_phone or agency.duty_phone
@@ -380,7 +406,7 @@ def _agency_notices(d: _Due, agency: Agency, links: LinkSigner, now: datetime) -
         notices.append(
             _notice(
                 d,
-                f"{step}:{d.assignment_id}:voice",
+                f"{d.key}:voice",
                 f"escalation_{step}",
                 voice_number,
                 messages.dispatch_voice(d.reference or "", agency.language),
@@ -407,7 +433,7 @@ def _supervisor_notices(d: _Due, agency: Agency, offices: _Offices, now: datetim
     return [
         _notice(
             d,
-            f"{step}:{d.assignment_id}:supervisor",
+            f"{d.key}:supervisor",
             f"supervision_{step}",
             office.duty_phone,
             body,
@@ -415,6 +441,42 @@ def _supervisor_notices(d: _Due, agency: Agency, offices: _Offices, now: datetim
             now,
         )
     ]
+
+
+def rearm(session: Session, assignment: Assignment, now: datetime, actor: Actor) -> list[str]:
+    """After ``assignment``'s deadlines moved later (a lowered level): each ladder step that
+    fired for a deadline now in the future is superseded (kept in the history, no longer in
+    force) and its flag cleared, so it fires again if the new deadline passes too. Returns the
+    steps superseded; audited when there are any."""
+    future = [name for name, step in STEPS.items() if getattr(assignment, step.due_at.key) > now]
+    if not future:
+        return []
+    superseded = sorted(
+        session.scalars(
+            update(Escalation)
+            .where(
+                Escalation.assignment_id == assignment.id,
+                Escalation.step.in_(future),
+                Escalation.superseded_at.is_(None),
+            )
+            .values(superseded_at=now)
+            .returning(Escalation.step)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for name in future:
+        setattr(assignment, STEPS[name].fired.key, False)
+    if superseded:
+        audit.record(
+            session,
+            actor,
+            "escalation.superseded",
+            report=assignment.report,
+            subject_type="assignment",
+            subject_id=assignment.id,
+            details={"agency_id": assignment.agency_id, "steps": superseded},
+        )
+    return superseded
 
 
 def escalate_due(session: Session, now: datetime, limit: int = BATCH) -> dict[str, int]:
@@ -484,6 +546,6 @@ def on_delivery_failed(session: Session, notification: Notification, home_code: 
             language=notification.language,
             body=notification.body,
         )
-    if _claim(session, assignment, "delivery_failed", utcnow(), note=notification.error_code):
+    if claim_step(session, assignment, "delivery_failed", utcnow(), note=notification.error_code):
         _record(session, assignment, "delivery_failed")
         _tell_supervisor(session, assignment, "delivery_failed", home_code)

@@ -21,6 +21,7 @@ from hotline.links import LinkSigner
 from hotline.models import Agency, Assignment, LevelChangeRequest, Report, TriageDecision, utcnow
 from hotline.operations import cancel_assignment, new_reply_code, notify_assignment
 from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
+from triage import escalation
 from triage.deadlines import due_at
 from triage.policy import Policy
 
@@ -96,8 +97,13 @@ def _override(session: Session, report: Report, level: Urgency, actor: Actor, ru
     return decision
 
 
-def _reschedule(session: Session, report: Report, ack: datetime, feedback: datetime, *, sooner_only: bool) -> None:
-    """Move the open assignments' deadlines (only ever earlier when ``sooner_only``)."""
+def _reschedule(
+    session: Session, report: Report, ack: datetime, feedback: datetime, actor: Actor, *, sooner_only: bool
+) -> None:
+    """Move the open assignments' deadlines (only ever earlier when ``sooner_only``). Escalation
+    steps that fired for a deadline now moved into the future are superseded and fire again at
+    the new deadline if it passes too."""
+    now = utcnow()
     for assignment in report.assignments:
         if assignment.status not in OPEN_ASSIGNMENTS:
             continue
@@ -105,6 +111,7 @@ def _reschedule(session: Session, report: Report, ack: datetime, feedback: datet
             assignment.set_deadlines(min(assignment.acknowledge_due_at, ack), min(assignment.feedback_due_at, feedback))
         else:
             assignment.set_deadlines(ack, feedback)
+            escalation.rearm(session, assignment, now, actor)
     open_due = [a.acknowledge_due_at for a in report.assignments if a.status in OPEN_ASSIGNMENTS]
     report.acknowledge_due_at = min(open_due) if open_due else ack
     open_feedback = [a.feedback_due_at for a in report.assignments if a.status in OPEN_ASSIGNMENTS]
@@ -134,7 +141,7 @@ def change_level(
     if new_level.rank > current.rank:
         decision = _override(session, report, new_level, actor, "operator-upgrade", reason or "raised by operator")
         ack, feedback = _deadlines(policy, new_level, utcnow(), timezone)
-        _reschedule(session, report, ack, feedback, sooner_only=True)
+        _reschedule(session, report, ack, feedback, actor, sooner_only=True)
         _notify_open_assignments(session, report, decision, links)
         return decision
     if not reason:
@@ -142,7 +149,7 @@ def change_level(
     if current not in NEEDS_APPROVAL:
         decision = _override(session, report, new_level, actor, "operator-downgrade", reason)
         start = report.triaged_at or report.received_at
-        _reschedule(session, report, *_deadlines(policy, new_level, start, timezone), sooner_only=False)
+        _reschedule(session, report, *_deadlines(policy, new_level, start, timezone), actor, sooner_only=False)
         return decision
     pending = session.scalar(
         select(LevelChangeRequest).where(
@@ -227,6 +234,7 @@ def decide_level_change(
             session,
             report,
             *_deadlines(policy, Urgency(request.to_level), start, timezone),
+            actor,
             sooner_only=False,
         )
     session.flush()

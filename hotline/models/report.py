@@ -184,13 +184,24 @@ class AssignmentNote(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+# An escalation step still in force; a step superseded by later deadlines may fire again.
+CURRENT_ESCALATION = "superseded_at IS NULL"
+
+
 class Escalation(Base):
-    """One escalation step (督办) fired for one assignment; the unique key makes each step happen
-    exactly once, however many sweepers race for it."""
+    """One escalation step (督办) fired for one assignment; the unique key over the steps in force
+    makes each step happen exactly once per deadline, however many sweepers race for it."""
 
     __tablename__ = "escalations"
     __table_args__ = (
-        UniqueConstraint("assignment_id", "step", name="uq_escalations_assignment_step"),
+        Index(
+            "uq_escalations_assignment_step_current",
+            "assignment_id",
+            "step",
+            unique=True,
+            sqlite_where=text(CURRENT_ESCALATION),
+            postgresql_where=text(CURRENT_ESCALATION),
+        ),
         Index("ix_escalations_fired_at", "fired_at"),
         # The steps whose notices a job has still to write (none, between sweeps), oldest first.
         Index(
@@ -209,7 +220,9 @@ class Escalation(Base):
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_label: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
-    resolved_at: Mapped[datetime | None]
+    # Set when the deadline this step enforced moved later (a lowered level): the step stays in
+    # the history, no longer counts as fired, and fires again if the new deadline passes too.
+    superseded_at: Mapped[datetime | None]
     # Set while the step's messages are still to be written by a job (the sweeper's steps): when
     # that job was last enqueued, so the sweeper enqueues it again if Redis lost it. NULL once
     # written, and for steps whose message is written with the step (督办, delivery failures).

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from hotline import analytics, audit, charts, exports, monthly, snapshots, taxonomy
 from hotline.analytics import MANUAL_STEP, Dashboard, GroupStats, Period, Scope
 from hotline.audit import Actor
-from hotline.bulk import insert_many
 from hotline.db import request_session
 from hotline.extensions import limiter
 from hotline.links import LinkSigner, signer_for
@@ -30,6 +29,7 @@ from hotline.security import roles_required
 from hotline.taxonomy import AssignmentStatus, Urgency, UserRole
 from hotline.web import language, local_time, user_actor
 from notifications import messages, outbox
+from triage.escalation import claim_step
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -102,6 +102,14 @@ def step_label(step: str) -> str:
     return label("escalation_step", step)
 
 
+def escalation_note(row: analytics.EscalationRow) -> str:
+    """The step's note, and when a later deadline superseded it (it fires again if that passes)."""
+    parts = [row.note] if row.note else []
+    if row.superseded_at is not None:
+        parts.append(_("%(time)s 时限延后,本环节按新时限重新计时", time=local_time(row.superseded_at)))
+    return ";".join(parts)
+
+
 def duration(seconds: float | None) -> str:
     """A response time for people: minutes, hours or days."""
     if seconds is None:
@@ -121,7 +129,13 @@ def share(value: float | None) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Callable]:
-    return {"duration": duration, "share": share, "slabel": label, "step_label": step_label}
+    return {
+        "duration": duration,
+        "share": share,
+        "slabel": label,
+        "step_label": step_label,
+        "escalation_note": escalation_note,
+    }
 
 
 def _group_label(dimension: str, stats: GroupStats) -> str:
@@ -236,7 +250,7 @@ def escalations_table(rows: list[analytics.EscalationRow]) -> exports.Table:
                 step_label(r.step),
                 r.fired_at,
                 r.actor_label,
-                r.note,
+                escalation_note(r),
                 label("assignment_status", r.assignment_status),
             ]
             for r in rows
@@ -446,18 +460,7 @@ def issue_notice(
         )
     step = analytics.manual_step(count + 1)
     note = note.strip()[:1000] or None
-    table = Escalation.__table__
-    row = {
-        "assignment_id": assignment.id,
-        "report_id": assignment.report_id,
-        "step": step,
-        "fired_at": now,
-        "actor_label": actor.label,
-        "note": note,
-    }
-    if not insert_many(
-        session.connection(), table, [row], skip_conflicts_on=["assignment_id", "step"], returning=table.c.id
-    ):
+    if not claim_step(session, assignment, step, now, actor.label, note):
         return False
     report, agency = assignment.report, assignment.agency
     late_step = "ack_overdue" if ack_late else "feedback_overdue"

@@ -14,12 +14,16 @@ from hotline.links import LinkSigner
 from hotline.models import AuditEvent, Escalation, Notification, Report, utcnow
 from hotline.operations import acknowledge, record_feedback
 from hotline.queue import get_queue
+from hotline.taxonomy import Urgency
 from tests import factories
 from triage.escalation import escalate_due, write_notices
+from triage.policy import default_policy
+from triage.review import change_level
 from triage.sweeper import sweep
 
 LINKS = LinkSigner("http://localhost", "test-secret-key")
 HOME = "330102"
+TZ = "Asia/Shanghai"
 AGENCY = Actor("agency", "1", "test agency")
 
 
@@ -36,6 +40,7 @@ def escalate(session, moment) -> dict[str, int]:
     fired = escalate_due(session, moment)
     pending = session.scalars(select(Escalation.id).where(Escalation.notices_enqueued_at.is_not(None))).all()
     write_notices(session, list(pending), moment, LINKS, HOME)
+    session.expire_all()  # the sweeper's updates are set-based: reload what the test holds
     return fired
 
 
@@ -244,3 +249,64 @@ def test_the_sweeper_enqueues_a_lost_message_job_again(app, db_session, drain, r
     sent = db_session.scalars(select(Notification).where(Notification.purpose == "escalation_ack_overdue")).all()
     assert sent and all(n.status == "sent" for n in sent)
     assert pending_steps(db_session) == [] and sweep(app).escalation_notices_requeued == 0
+
+
+OPERATOR = Actor("user", "1", "op", role="operator")
+
+
+def raised_to_yellow(app, db_session, drain) -> Report:
+    """A blue report, dispatched, then raised to yellow (its deadlines sooner)."""
+    factories.demo_area(db_session, app.instance_path)
+    db_session.commit()
+    report, _code = factories.report(db_session, factories.BLUE_INTAKE)
+    db_session.commit()
+    drain()
+    db_session.expire_all()
+    report = db_session.get(Report, report.id)
+    change_level(db_session, report, Urgency.YELLOW, OPERATOR, "", default_policy(), TZ, LINKS)
+    return report
+
+
+def lower_to_blue(db_session, report: Report) -> None:
+    change_level(db_session, report, Urgency.BLUE, OPERATOR, "咨询类,无具体儿童", default_policy(), TZ, LINKS)
+
+
+def test_a_superseded_step_whose_messages_were_not_written_yet_sends_nothing(app, db_session, drain) -> None:
+    report = raised_to_yellow(app, db_session, drain)
+    lead = lead_of(report)
+    moment = lead.acknowledge_due_at + timedelta(seconds=1)
+    assert escalate_due(db_session, moment)["ack_overdue"] >= 1
+    db_session.expire_all()
+    lower_to_blue(db_session, report)
+    write_notices(db_session, pending_steps(db_session), moment, LINKS, HOME)
+    assert "escalation_ack_overdue" not in purposes(db_session, lead.id)
+    assert pending_steps(db_session) == []
+
+
+def test_a_step_superseded_by_a_later_deadline_fires_again_at_it(app, db_session, drain) -> None:
+    """Raised to yellow, late to acknowledge (the step fires), then lowered to blue: the deadlines
+    move later, the fired step is superseded (kept, marked) and fires again at the new deadline,
+    with new messages; the supervisor's list shows both firings."""
+    report = raised_to_yellow(app, db_session, drain)
+    lead = lead_of(report)
+    yellow_due = lead.acknowledge_due_at
+    assert escalate(db_session, yellow_due + timedelta(seconds=1))["ack_overdue"] >= 1
+    first_reminders = purposes(db_session, lead.id).count("escalation_ack_overdue")
+    assert first_reminders >= 1 and lead.ack_overdue_fired
+
+    lower_to_blue(db_session, report)
+    blue_due = lead.acknowledge_due_at
+    assert blue_due > yellow_due and not lead.ack_overdue_fired
+    history = db_session.scalars(select(Escalation).where(Escalation.assignment_id == lead.id)).all()
+    assert [(e.step, e.superseded_at is not None) for e in history] == [("ack_overdue", True)]
+    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "escalation.superseded"))
+    assert event is not None and event.details["steps"] == ["ack_overdue"]
+
+    assert escalate(db_session, blue_due - timedelta(seconds=1))["ack_overdue"] == 0
+    assert escalate(db_session, blue_due + timedelta(seconds=1))["ack_overdue"] >= 1
+    assert escalate(db_session, blue_due + timedelta(minutes=5))["ack_overdue"] == 0  # once per deadline
+    firings = db_session.scalars(
+        select(Escalation.superseded_at).where(Escalation.assignment_id == lead.id, Escalation.step == "ack_overdue")
+    ).all()
+    assert len(firings) == 2 and sum(at is None for at in firings) == 1
+    assert purposes(db_session, lead.id).count("escalation_ack_overdue") == 2 * first_reminders
