@@ -685,7 +685,7 @@ def overdue(session: Session, scope: Scope, now: datetime, limit: int | None = N
     if by_id:
         fired = session.execute(
             select(Escalation.assignment_id, Escalation.step, Escalation.fired_at)
-            .where(Escalation.assignment_id.in_(list(by_id)))
+            .where(Escalation.assignment_id.in_(list(by_id)), Escalation.superseded_at.is_(None))
             .order_by(Escalation.fired_at, Escalation.id)
         )
         for assignment_id, step, fired_at in fired:

@@ -7,9 +7,11 @@
 - feedback_overdue: the feedback deadline passed → the agency (督办 notice) and the supervisor;
 - delivery_failed: a message failed permanently → the supervisor at once (and the backup number).
 
-"Exactly once" is the database's job: an ``escalations`` row per (assignment, step) with a unique
-key, inserted with ON CONFLICT DO NOTHING; only the sweeper whose insert won sends anything. Rows
-are also the supervisor's list of what fired.
+"Exactly once" is the database's job: an ``escalations`` row per (assignment, step) in force, under
+a unique key over the rows not superseded, inserted with ON CONFLICT DO NOTHING; only the sweeper
+whose insert won sends anything. A step whose deadline a lowered level moved later is superseded
+(``rearm``) and may fire again at the new deadline. Rows are also the supervisor's list of what
+fired.
 
 The sweeper only decides: it claims the due steps, sets the assignments' fired flags and audits
 them in its commit, then enqueues jobs (``triage.jobs.write_escalation_notices``) that write each
@@ -26,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from hotline import audit
@@ -164,15 +167,27 @@ class _Due:
 
     escalation_id: int
     step: str
+    fired_at: datetime
     status: str
     assignment_id: int
     report_id: int
     agency_id: int
     reply_code: str | None
     acknowledge_due_at: datetime
+    acknowledge_twice_due_at: datetime
     feedback_due_at: datetime
     reference: str | None
     urgency: str | None
+
+    def moved_later(self) -> bool:
+        """The step's deadline now lies after the moment it fired: a lowered level moved it
+        while the sweeper was firing it (the review could not yet see the step to supersede it)."""
+        due = {
+            "ack_overdue": self.acknowledge_due_at,
+            "ack_overdue_twice": self.acknowledge_twice_due_at,
+            "feedback_overdue": self.feedback_due_at,
+        }.get(self.step)
+        return due is not None and due > self.fired_at
 
     @property
     def key(self) -> str:
@@ -212,6 +227,9 @@ def _fire(session: Session, step: str, now: datetime, limit: int) -> int:
         .where(ladder.waiting, ladder.due_at <= now, ladder.fired.is_(False))
         .order_by(ladder.due_at, Assignment.id)  # a total order: racing sweepers claim alike
         .limit(limit)
+        # PostgreSQL: held until the sweeper commits, so a review moving these deadlines waits
+        # for it (and then supersedes what fired); one already moving them is skipped till later.
+        .with_for_update(of=Assignment, skip_locked=True)
     ).all()
     if not due:
         return 0
@@ -274,14 +292,21 @@ def requeue_lost_notices(session: Session, now: datetime, stale: timedelta) -> i
     still unwritten (Redis lost the job, or a worker died in it); how many steps."""
     escalation_ids = list(
         session.scalars(
-            update(Escalation)
+            select(Escalation.id)
             .where(Escalation.notices_enqueued_at < now - stale)
-            .values(notices_enqueued_at=now)
-            .returning(Escalation.id)
-            .execution_options(synchronize_session=False)
+            .order_by(Escalation.id)  # locked in id order, as the jobs lock them: no deadlock
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)  # a job writing them now keeps them
         )
     )
-    _enqueue_notice_jobs(session, sorted(escalation_ids))
+    if escalation_ids:
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id.in_(escalation_ids))
+            .values(notices_enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    _enqueue_notice_jobs(session, escalation_ids)
     return len(escalation_ids)
 
 
@@ -290,8 +315,9 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
     returns how many messages.
 
     Each step's messages are written once: the step is claimed by clearing its
-    ``notices_enqueued_at`` under a row lock (a duplicate job waits, then finds nothing to claim),
-    and every message has a dedupe key. Nothing is sent for an assignment that has meanwhile
+    ``notices_enqueued_at`` under a row lock (on PostgreSQL a duplicate job waits, then finds
+    nothing to claim; on SQLite, which has one writer at a time, the messages' dedupe keys make
+    its inserts write nothing). Nothing is sent for an assignment that has meanwhile
     moved on (acknowledged, answered or cancelled) or for a step a later deadline has superseded:
     the step stays recorded, the message would only mislead.
     """
@@ -322,12 +348,14 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
             select(
                 Escalation.id,
                 Escalation.step,
+                Escalation.fired_at,
                 Assignment.status,
                 Assignment.id,
                 Assignment.report_id,
                 Assignment.agency_id,
                 Assignment.reply_code,
                 Assignment.acknowledge_due_at,
+                Assignment.acknowledge_twice_due_at,
                 Assignment.feedback_due_at,
                 Report.reference,
                 Report.urgency,
@@ -338,7 +366,11 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
             .order_by(Escalation.id)
         )
     ]
-    still_waiting = [d for d in fired if d.step in STEPS and d.status in STEPS[d.step].waiting_statuses]
+    for d in (d for d in fired if d.moved_later()):
+        _supersede_moved(session, d, now)
+    still_waiting = [
+        d for d in fired if d.step in STEPS and d.status in STEPS[d.step].waiting_statuses and not d.moved_later()
+    ]
     agencies = {
         a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_({d.agency_id for d in still_waiting})))
     }
@@ -360,6 +392,32 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
     batches = [notification_ids[i : i + DELIVERY_BATCH] for i in range(0, len(notification_ids), DELIVERY_BATCH)]
     enqueue_many_after_commit(session, "notify", "notifications.jobs.deliver_batch", batches)
     return len(notification_ids)
+
+
+def _supersede_moved(session: Session, d: _Due, now: datetime) -> None:
+    """A step fired for a deadline that has since moved later: superseded, its flag cleared, so
+    it fires again only if the new deadline passes (the same end as ``rearm``)."""
+    session.execute(
+        update(Escalation)
+        .where(Escalation.id == d.escalation_id)
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == d.assignment_id)
+        .values({STEPS[d.step].fired: False})
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        session,
+        ACTOR,
+        "escalation.superseded",
+        report=session.get(Report, d.report_id),
+        subject_type="assignment",
+        subject_id=d.assignment_id,
+        details={"agency_id": d.agency_id, "steps": [d.step]},
+    )
 
 
 def _notice(
@@ -447,10 +505,24 @@ def rearm(session: Session, assignment: Assignment, now: datetime, actor: Actor)
     """After ``assignment``'s deadlines moved later (a lowered level): each ladder step that
     fired for a deadline now in the future is superseded (kept in the history, no longer in
     force) and its flag cleared, so it fires again if the new deadline passes too. Returns the
-    steps superseded; audited when there are any."""
+    steps superseded; audited when there are any.
+
+    The new deadlines are flushed first: that takes the assignment's row lock, so a sweeper that
+    locked it to fire a step has committed before the steps are read here. Flags are cleared in
+    the database, not through the loaded object, which may predate that sweeper's commit.
+    """
     future = [name for name, step in STEPS.items() if getattr(assignment, step.due_at.key) > now]
     if not future:
         return []
+    session.flush()
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment.id)
+        .values({STEPS[name].fired: False for name in future})
+        .execution_options(synchronize_session=False)
+    )
+    for name in future:
+        set_committed_value(assignment, STEPS[name].fired.key, False)
     superseded = sorted(
         session.scalars(
             update(Escalation)
@@ -464,8 +536,6 @@ def rearm(session: Session, assignment: Assignment, now: datetime, actor: Actor)
             .execution_options(synchronize_session=False)
         )
     )
-    for name in future:
-        setattr(assignment, STEPS[name].fired.key, False)
     if superseded:
         audit.record(
             session,

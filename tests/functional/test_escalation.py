@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hotline.audit import Actor
 from hotline.db import get_db
 from hotline.links import LinkSigner
-from hotline.models import AuditEvent, Escalation, Notification, Report, utcnow
+from hotline.models import Assignment, AuditEvent, Escalation, Notification, Report, utcnow
 from hotline.operations import acknowledge, record_feedback
 from hotline.queue import get_queue
 from hotline.taxonomy import Urgency
@@ -296,7 +296,7 @@ def test_a_step_superseded_by_a_later_deadline_fires_again_at_it(app, db_session
 
     lower_to_blue(db_session, report)
     blue_due = lead.acknowledge_due_at
-    assert blue_due > yellow_due and not lead.ack_overdue_fired
+    assert blue_due > yellow_due and fired_flag(db_session, lead.id) is False
     history = db_session.scalars(select(Escalation).where(Escalation.assignment_id == lead.id)).all()
     assert [(e.step, e.superseded_at is not None) for e in history] == [("ack_overdue", True)]
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "escalation.superseded"))
@@ -310,3 +310,55 @@ def test_a_step_superseded_by_a_later_deadline_fires_again_at_it(app, db_session
     ).all()
     assert len(firings) == 2 and sum(at is None for at in firings) == 1
     assert purposes(db_session, lead.id).count("escalation_ack_overdue") == 2 * first_reminders
+
+
+def fired_flag(db_session, assignment_id: int) -> bool:
+    return db_session.scalar(select(Assignment.ack_overdue_fired).where(Assignment.id == assignment_id))
+
+
+def test_a_review_holding_an_older_copy_still_rearms_the_step(app, db_session, drain) -> None:
+    """The review loaded the assignment before a sweeper fired its step and committed: clearing
+    the flag must not depend on that stale copy, or the step would never fire again."""
+    report = raised_to_yellow(app, db_session, drain)
+    db_session.commit()
+    lead = lead_of(report)
+    assert lead.ack_overdue_fired is False  # loaded before the sweeper below
+    with get_db(app).session() as sweeper:
+        assert escalate_due(sweeper, lead.acknowledge_due_at + timedelta(seconds=1))["ack_overdue"] >= 1
+        sweeper.commit()
+    lower_to_blue(db_session, report)
+    db_session.commit()
+    assert fired_flag(db_session, lead.id) is False
+    assert escalate(db_session, lead.acknowledge_due_at + timedelta(seconds=1))["ack_overdue"] >= 1
+
+
+def test_a_deadline_moved_while_the_sweeper_fires_sends_no_stale_reminder(app, db_session, drain, monkeypatch) -> None:
+    """The sweeper read the old deadline; the review moved it and committed before the sweeper's
+    claim (SQLite has no row locks to make it wait): the message job sends nothing for the moved
+    deadline, supersedes the step, and the step fires at the new deadline."""
+    import triage.escalation as escalation
+
+    report = raised_to_yellow(app, db_session, drain)
+    db_session.commit()
+    lead = lead_of(report)
+    lead_id, yellow_due = lead.id, lead.acknowledge_due_at
+    real_insert = escalation.insert_steps
+
+    def review_commits_first(connection, rows, returning):
+        if rows and rows[0]["step"] == "ack_overdue":
+            lower_to_blue(db_session, db_session.get(Report, report.id))
+            db_session.commit()
+        return real_insert(connection, rows, returning)
+
+    monkeypatch.setattr(escalation, "insert_steps", review_commits_first)
+    with get_db(app).session() as sweeper:
+        escalation.escalate_due(sweeper, yellow_due + timedelta(seconds=1))
+        sweeper.commit()
+    monkeypatch.setattr(escalation, "insert_steps", real_insert)
+    write_notices(db_session, pending_steps(db_session), yellow_due + timedelta(seconds=2), LINKS, HOME)
+    assert "escalation_ack_overdue" not in purposes(db_session, lead_id)
+    db_session.expire_all()
+    blue_due = db_session.get(Assignment, lead_id).acknowledge_due_at
+    assert blue_due > yellow_due and fired_flag(db_session, lead_id) is False
+    assert escalate(db_session, blue_due + timedelta(seconds=1))["ack_overdue"] >= 1
+    assert "escalation_ack_overdue" in purposes(db_session, lead_id)

@@ -33,6 +33,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    pending = op.get_bind().scalar(sa.text("SELECT count(*) FROM escalations WHERE notices_enqueued_at IS NOT NULL"))
+    if pending:
+        raise RuntimeError(
+            f"{pending} escalation steps still await their messages: run the workers until none does, then downgrade"
+        )
     op.create_index("ix_audit_events_unsealed", "audit_events", ["chain_seq", "id"])
     op.drop_index("ix_escalations_notices_pending", table_name="escalations")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
