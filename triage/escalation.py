@@ -283,8 +283,11 @@ def _fire(session: Session, step: str, now: datetime, limit: int) -> int:
 
 
 def _enqueue_notice_jobs(session: Session, escalation_ids: list[int]) -> None:
-    batches = [escalation_ids[i : i + NOTICE_JOB_BATCH] for i in range(0, len(escalation_ids), NOTICE_JOB_BATCH)]
-    enqueue_many_after_commit(session, "notify", NOTICE_JOB, batches)
+    enqueue_many_after_commit(session, "notify", NOTICE_JOB, _batches(escalation_ids, NOTICE_JOB_BATCH))
+
+
+def _batches(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def requeue_lost_notices(session: Session, now: datetime, stale: timedelta) -> int:
@@ -366,10 +369,11 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
             .order_by(Escalation.id)
         )
     ]
-    for d in (d for d in fired if d.moved_later()):
-        _supersede_moved(session, d, now)
+    moved = [d for d in fired if d.moved_later()]
+    for d in moved:  # it fires again only if the new deadline passes (as after ``rearm``)
+        _supersede(session, d.assignment_id, [d.step], now, ACTOR, session.get(Report, d.report_id), d.agency_id)
     still_waiting = [
-        d for d in fired if d.step in STEPS and d.status in STEPS[d.step].waiting_statuses and not d.moved_later()
+        d for d in fired if d.step in STEPS and d.status in STEPS[d.step].waiting_statuses and d not in moved
     ]
     agencies = {
         a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_({d.agency_id for d in still_waiting})))
@@ -389,35 +393,10 @@ def write_notices(session: Session, escalation_ids: list[int], now: datetime, li
         skip_conflicts_on=["dedupe_key"],
         returning=Notification.__table__.c.id,
     )
-    batches = [notification_ids[i : i + DELIVERY_BATCH] for i in range(0, len(notification_ids), DELIVERY_BATCH)]
-    enqueue_many_after_commit(session, "notify", "notifications.jobs.deliver_batch", batches)
+    enqueue_many_after_commit(
+        session, "notify", "notifications.jobs.deliver_batch", _batches(notification_ids, DELIVERY_BATCH)
+    )
     return len(notification_ids)
-
-
-def _supersede_moved(session: Session, d: _Due, now: datetime) -> None:
-    """A step fired for a deadline that has since moved later: superseded, its flag cleared, so
-    it fires again only if the new deadline passes (the same end as ``rearm``)."""
-    session.execute(
-        update(Escalation)
-        .where(Escalation.id == d.escalation_id)
-        .values(superseded_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Assignment)
-        .where(Assignment.id == d.assignment_id)
-        .values({STEPS[d.step].fired: False})
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(
-        session,
-        ACTOR,
-        "escalation.superseded",
-        report=session.get(Report, d.report_id),
-        subject_type="assignment",
-        subject_id=d.assignment_id,
-        details={"agency_id": d.agency_id, "steps": [d.step]},
-    )
 
 
 def _notice(
@@ -501,6 +480,50 @@ def _supervisor_notices(d: _Due, agency: Agency, offices: _Offices, now: datetim
     ]
 
 
+def _supersede(
+    session: Session,
+    assignment_id: int,
+    steps: list[str],
+    now: datetime,
+    actor: Actor,
+    report: Report | None,
+    agency_id: int,
+) -> list[str]:
+    """Clear the assignment's fired flags for ``steps`` (in the database, whatever a loaded object
+    says) and mark those of them in force superseded, so each fires again only if its new
+    deadline passes; audited when any was. Returns the steps superseded."""
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id)
+        .values({STEPS[name].fired: False for name in steps})
+        .execution_options(synchronize_session=False)
+    )
+    superseded = sorted(
+        session.scalars(
+            update(Escalation)
+            .where(
+                Escalation.assignment_id == assignment_id,
+                Escalation.step.in_(steps),
+                Escalation.superseded_at.is_(None),
+            )
+            .values(superseded_at=now)
+            .returning(Escalation.step)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if superseded:
+        audit.record(
+            session,
+            actor,
+            "escalation.superseded",
+            report=report,
+            subject_type="assignment",
+            subject_id=assignment_id,
+            details={"agency_id": agency_id, "steps": superseded},
+        )
+    return superseded
+
+
 def rearm(session: Session, assignment: Assignment, now: datetime, actor: Actor) -> list[str]:
     """After ``assignment``'s deadlines moved later (a lowered level): each ladder step that
     fired for a deadline now in the future is superseded (kept in the history, no longer in
@@ -515,37 +538,9 @@ def rearm(session: Session, assignment: Assignment, now: datetime, actor: Actor)
     if not future:
         return []
     session.flush()
-    session.execute(
-        update(Assignment)
-        .where(Assignment.id == assignment.id)
-        .values({STEPS[name].fired: False for name in future})
-        .execution_options(synchronize_session=False)
-    )
+    superseded = _supersede(session, assignment.id, future, now, actor, assignment.report, assignment.agency_id)
     for name in future:
         set_committed_value(assignment, STEPS[name].fired.key, False)
-    superseded = sorted(
-        session.scalars(
-            update(Escalation)
-            .where(
-                Escalation.assignment_id == assignment.id,
-                Escalation.step.in_(future),
-                Escalation.superseded_at.is_(None),
-            )
-            .values(superseded_at=now)
-            .returning(Escalation.step)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if superseded:
-        audit.record(
-            session,
-            actor,
-            "escalation.superseded",
-            report=assignment.report,
-            subject_type="assignment",
-            subject_id=assignment.id,
-            details={"agency_id": assignment.agency_id, "steps": superseded},
-        )
     return superseded
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from hotline import snapshots
 from hotline.audit_chain import seal
@@ -83,31 +84,10 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
             .order_by(Report.id)
             .limit(BATCH)
         ).all()
-        notification_ids = session.scalars(
-            select(Notification.id)
-            .where(
-                Notification.status == NotificationStatus.PENDING,
-                Notification.next_attempt_at <= now,
-                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < now - stale),
-            )
-            .order_by(Notification.next_attempt_at)
-            .limit(BATCH)
-        ).all()
-        unknown_ids = session.scalars(
-            select(Notification.id)
-            .where(
-                Notification.status == NotificationStatus.UNKNOWN,
-                Notification.next_attempt_at <= now,
-                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < now - stale),
-            )
-            .limit(BATCH)
-        ).all()
+        notification_ids = _requeue_notifications(session, NotificationStatus.PENDING, now, stale)
+        unknown_ids = _requeue_notifications(session, NotificationStatus.UNKNOWN, now, stale)
         if report_ids:
             session.execute(update(Report).where(Report.id.in_(report_ids)).values(triage_enqueued_at=now))
-        if notification_ids:
-            session.execute(update(Notification).where(Notification.id.in_(notification_ids)).values(enqueued_at=now))
-        if unknown_ids:
-            session.execute(update(Notification).where(Notification.id.in_(unknown_ids)).values(enqueued_at=now))
         push_ids = due_pushes(session, now, stale)
         result.escalations = escalate_due(session, now)
         result.escalation_notices_requeued = requeue_lost_notices(session, now, stale)
@@ -134,6 +114,26 @@ def sweep(app: Flask, process_name: str = "sweeper") -> SweepResult:
     ):
         log.warning("sweep: %s", result)
     return result
+
+
+def _requeue_notifications(session: Session, status: str, now: datetime, stale: timedelta) -> list[int]:
+    """Notifications in ``status`` that are due and whose job is lost (never enqueued, or longer
+    ago than ``stale``), earliest due first, marked enqueued now; the caller enqueues them."""
+    ids = list(
+        session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status == status,
+                Notification.next_attempt_at <= now,
+                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < now - stale),
+            )
+            .order_by(Notification.next_attempt_at)
+            .limit(BATCH)
+        )
+    )
+    if ids:
+        session.execute(update(Notification).where(Notification.id.in_(ids)).values(enqueued_at=now))
+    return ids
 
 
 def _beat(session, name: str, kind: str) -> None:
