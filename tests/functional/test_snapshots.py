@@ -5,6 +5,7 @@ spot when expired or on "refresh now", never shared between scopes, and pruned b
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -29,8 +30,9 @@ def timeline(db_session) -> Timeline:
 
 @pytest.fixture
 def period(app) -> Period:
-    today = utcnow().date()
-    return Period.days(today - timedelta(days=27), today, app.config["TIMEZONE"])
+    zone = app.config["TIMEZONE"]
+    today = utcnow().astimezone(ZoneInfo(zone)).date()  # the hotline's date, as the pages take it
+    return Period.days(today - timedelta(days=27), today, zone)
 
 
 def view(session, scope, period, now, live_ms: float = 0, area: str | None = None) -> snapshots.DashboardView:
